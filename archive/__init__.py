@@ -1,0 +1,1 @@
+"""The versioned archive: a library first (``archive.store.Archive``), the ``govarchive`` CLI over it."""

@@ -1,0 +1,1 @@
+"""govarchive's Scrapy project: settings, items, middlewares, pipelines and the extractor."""

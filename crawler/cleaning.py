@@ -1,0 +1,221 @@
+"""Junk removal: on the parsed tree before trafilatura, and on text lines after it.
+
+Every rule counts what it removes into a ``Counter`` so ``flags.junk_removed`` says what was
+taken out of a page and why.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+from lxml import etree
+from lxml.cssselect import CSSSelector
+from cssselect import SelectorError
+
+from .rules import rules
+
+HAN = r"\u4e00-\u9fff"
+TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
+# One pinyin syllable (tone marks or none), in ASCII or full-width parentheses after a Han char.
+SYLLABLE = (rf"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?[aeiouv{TONED}]+(?:ng|n|r)?")
+PINYIN = re.compile(rf"(?<=[{HAN}])[\(（]({SYLLABLE})[\)）]")
+HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|(?:left|top|text-indent|margin-left)\s*:\s*-\d{3,}(?:px|em)"
+    r"|font-size\s*:\s*0(?:px|em|pt)?\s*(?:;|$)|(?:^|;)\s*(?:width|height)\s*:\s*[01]px\s*;\s*overflow\s*:\s*hidden"
+    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)", re.I)
+CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+RANDOM_ID = re.compile(r"^[a-z0-9]{4,6}$")
+RARE_TAGS = {"sup", "sub", "strike", "small", "blockquote", "big", "tt", "var", "cite", "dfn", "abbr", "acronym",
+             "bdo", "del", "ins", "s", "u", "font", "address", "kbd", "samp", "q", "em", "i", "b", "dl", "dt", "dd"}
+DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "input", "select", "button",
+             "textarea", "svg", "canvas", "link", "meta")
+WS = re.compile(r"[\s\u3000\xa0\u2002\u2003\u200b]+")
+SENTENCE_END = re.compile(r"[。!?;!?;]")
+
+
+def fold(s: str) -> str:
+    return WS.sub(" ", s).strip()
+
+
+@lru_cache(maxsize=1)
+def t2s():
+    import opencc
+    return opencc.OpenCC("t2s")
+
+
+class Normaliser:
+    """Folds whitespace, removes pinyin and, on traditional pages, converts to simplified."""
+
+    def __init__(self, traditional: bool):
+        self.traditional = traditional
+
+    def __call__(self, s: str) -> str:
+        s = PINYIN.sub("", fold(s))
+        return t2s().convert(s) if self.traditional else s
+
+
+def strip_pinyin(text: str) -> tuple[str, int]:
+    return PINYIN.subn("", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tree rules
+# ---------------------------------------------------------------------------------------------
+
+def _drop(el) -> None:
+    """Remove an element but keep its tail text."""
+    parent = el.getparent()
+    if parent is not None:
+        el.drop_tree()
+
+
+def hidden_selectors(root) -> list:
+    """CSS selectors that <style> blocks hide (display:none, off-screen …)."""
+    out = []
+    for style in root.iter("style"):
+        for sel, body in CSS_RULE.findall(style.text or ""):
+            if HIDDEN_STYLE.search(body):
+                for s in sel.split(","):
+                    s = s.strip()
+                    if s and not s.startswith("@"):
+                        try:
+                            out.append(CSSSelector(s))
+                        except (SelectorError, ValueError, etree.XPathError):
+                            continue
+    return out
+
+
+def remove_hidden(root, junk: Counter) -> None:
+    """Inline- and stylesheet-hidden elements, the hidden attribute, 1-pixel marquees."""
+    doomed = []
+    for sel in hidden_selectors(root):
+        doomed += [e for e in sel(root) if e.tag not in ("html", "body")]
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        style = el.get("style")
+        if (style and HIDDEN_STYLE.search(style)) or el.get("hidden") is not None:
+            doomed.append(el)
+        elif el.tag == "marquee":
+            w, h = el.get("width", ""), el.get("height", "")
+            if any(x.strip().rstrip("px") in ("0", "1", "2") for x in (w, h)):
+                doomed.append(el)
+    for el in doomed:
+        if el.getparent() is not None and el.tag not in ("html", "body"):
+            junk["hidden"] += 1
+            _drop(el)
+
+
+def remove_random_id_tags(root, junk: Counter) -> None:
+    """Clusters of empty tags with random ids that spam kits inject (<sup id="gunxd">)."""
+    ids = Counter(e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id"))
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None:
+            continue
+        i = el.get("id")
+        if not i or not RANDOM_ID.match(i):
+            continue
+        if (el.text_content() or "").strip() or el.xpath(".//img"):
+            continue
+        rare = el.tag in RARE_TAGS or any(c.tag in RARE_TAGS for c in el.iterdescendants() if isinstance(c.tag, str))
+        if ids[i] > 1 or rare or (re.search(r"\d", i) and re.search(r"[a-z]", i)):
+            junk["random_id_tags"] += 1
+            _drop(el)
+
+
+def remove_tags(root) -> None:
+    etree.strip_elements(root, *DROP_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+
+
+def remove_chrome_elements(root, junk: Counter) -> None:
+    for el in rules().chrome_elements(root):
+        if el.getparent() is not None and el.tag not in ("html", "body"):
+            junk["chrome"] += 1
+            _drop(el)
+
+
+BLOCKS = ("p", "div", "li", "td", "span", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "font", "a", "center",
+          "section", "footer", "header", "nav", "ul", "table", "tr", "em", "b", "strong")
+
+
+def remove_chrome_blocks(root, norm: Normaliser, junk: Counter, container=None) -> None:
+    """Small blocks outside the body container whose whole text is portal furniture."""
+    rx = rules().chrome_edges
+    for el in list(root.iter(*BLOCKS)):
+        if el.getparent() is None or (container is not None and (el is container or _contains(container, el)
+                                                                 or _contains(el, container))):
+            continue
+        text = el.text_content()
+        if not text or len(text) > 240:
+            continue
+        t = norm(text)
+        if t and rx.search(t) and not SENTENCE_END.search(t.rstrip("。")):
+            junk["chrome"] += 1
+            _drop(el)
+
+
+def _contains(outer, inner) -> bool:
+    """Is ``inner`` inside ``outer``?"""
+    return any(a is outer for a in inner.iterancestors())
+
+
+# ---------------------------------------------------------------------------------------------
+# Line rules
+# ---------------------------------------------------------------------------------------------
+
+def spam_score(line: str) -> tuple[int, float]:
+    """(weighted count of distinct spam terms, share of the line they cover)."""
+    r = rules()
+    found = {m.group(0).lower() for m in r.spam_terms.finditer(line)}
+    covered = sum(len(m.group(0)) for m in r.spam_terms.finditer(line))
+    score = sum(r.spam_weights.get(t, 0) for t in found)
+    return score, covered / max(1, len(line.replace(" ", "")))
+
+
+def is_spam(line: str, edge: bool) -> bool:
+    """Injected keyword lines: terms clustered, no sentence structure. ``edge``: first/last lines."""
+    score, share = spam_score(line)
+    if score == 0:
+        return False
+    sentences = len(SENTENCE_END.findall(line))
+    if sentences == 0 or share > 0.5:
+        return score >= (3 if edge else 4) and share >= 0.25 or score >= 8
+    return score >= 10 and share > 0.35
+
+
+def clean_lines(lines: list[str], norm: Normaliser, title: str | None, junk: Counter) -> list[str]:
+    """Line rules on extracted text: spam, spider pools, chrome, the title repeated, bullets."""
+    r = rules()
+    kept: list[tuple[str, str]] = []
+    n = len(lines)
+    title_n = norm(title) if title else None
+    for i, raw in enumerate(lines):
+        line = fold(raw)
+        if not line:
+            continue
+        t = norm(line)
+        if any(m in t for m in r.cut_markers):
+            junk["spider_pool"] += 1
+            continue
+        if is_spam(t, edge=i < 2 or i >= n - 2):
+            junk["spam_lines"] += 1
+            continue
+        if _chrome(r.chrome_anywhere, t):
+            junk["chrome"] += 1
+            continue
+        if title_n and t == title_n and not kept:
+            continue          # the title repeated as the first line of the body
+        kept.append((line, t))
+    # breadcrumbs, bylines and footers: the leading and trailing runs of edge furniture
+    while kept and _chrome(r.chrome_edges, kept[0][1]):
+        junk["chrome"] += 1
+        kept.pop(0)
+    while kept and _chrome(r.chrome_edges, kept[-1][1]):
+        junk["chrome"] += 1
+        kept.pop()
+    return [line for line, _ in kept]
+
+
+def _chrome(rx: re.Pattern, t: str) -> bool:
+    return bool(rx.search(t)) and len(t) < 160 and not SENTENCE_END.search(t.rstrip("。"))

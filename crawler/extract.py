@@ -1,0 +1,289 @@
+"""Clean main text and 政府信息公开 metadata from a portal page.
+
+One parse per page: the lxml tree is cleaned (hidden content, random-id tags, metadata blocks,
+title, furniture), its body container found by the rules in rules.toml, and that subtree handed
+to trafilatura (favouring recall); line rules then take out what trafilatura leaves in (spam
+lines, spider pools, pinyin, chrome). Metadata blocks become fields, not text.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from . import cleaning as C
+from . import metadata as M
+from .encoding import charset_from_content_type, damage, decode
+from .rules import rules
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+MAX_BYTES = 16 * 1024 * 1024
+
+
+class ExtractionError(ValueError):
+    """The input is not an HTML page that text can be extracted from (empty, binary, too large)."""
+
+
+@dataclass
+class Document:
+    url: str
+    title: str | None
+    text: str
+    text_simplified: str
+    script: str
+    published_date: str | None
+    metadata: dict
+    reply: dict | None
+    attachments: list = field(default_factory=list)
+    flags: dict = field(default_factory=dict)
+    extractor_version: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self, **kw) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kw)
+
+
+def extractor_version() -> str:
+    return rules().version
+
+
+def extract(body: bytes | str, url: str, encoding: str | None = None) -> Document:
+    """Extract one page. ``encoding`` is the HTTP charset (or a Content-Type value) if known."""
+    text, enc = _to_text(body, encoding)
+    root = _parse(text)
+    junk: Counter = Counter()
+    script = _script(root)
+    norm = C.Normaliser(script == "traditional")
+
+    C.remove_hidden(root, junk)
+    C.remove_random_id_tags(root, junk)
+    C.remove_tags(root)
+    container = _container(root)
+    blocks = M.find_blocks(root, norm, container)
+    raw_meta = M.parse_blocks(blocks, norm)
+    for b in blocks:
+        if b.getparent() is not None:
+            b.drop_tree()
+    title_el, title = _title(root, raw_meta)
+    C.remove_chrome_elements(root, junk)
+    if title_el is not None and title_el is not container and title_el.getparent() is not None:
+        if not _inside(container, title_el) or C.fold(title_el.text_content()) == title:
+            title_el.drop_tree()
+    C.remove_chrome_blocks(root, norm, junk, container)
+    attachments = _attachments(root, url, container)
+
+    lines = _main_text(root, container)
+    lines, pinyin_n = _strip_pinyin_lines(lines)
+    title, title_pinyin = C.strip_pinyin(title) if title else (None, 0)
+    lines = C.clean_lines(lines, norm, title, junk)
+
+    meta = M.structured(raw_meta, norm)
+    validity_from_title = False
+    if title:
+        title, validity_from_title = M.strip_validity_marker(title, norm)
+    lines, validity_from_body = _body_validity_marker(lines, norm)
+    if validity_from_title or validity_from_body:
+        meta["validity"] = "invalid"
+
+    body_text = "\n".join(lines)
+    simplified = C.t2s().convert(body_text) if script == "traditional" else body_text
+    reply = M.reply_facts(title or "", lines, norm)
+    flags = {
+        "mirror": _is_mirror(url, junk, pinyin_n + title_pinyin),
+        "pinyin_removed": pinyin_n + title_pinyin,
+        "junk_removed": dict(sorted(junk.items())),
+        "encoding_damage": damage(body_text) + (damage(title) if title else 0),
+        "encoding": enc,
+        "no_main_text": not body_text,
+    }
+    return Document(
+        url=url, title=title or None, text=body_text, text_simplified=simplified, script=script,
+        published_date=meta["published_date"] or _date_line(root, text) or _url_date(url),
+        metadata=meta, reply=reply, attachments=attachments, flags=flags, extractor_version=extractor_version())
+
+
+# ---------------------------------------------------------------------------------------------
+
+def _to_text(body: bytes | str, encoding: str | None) -> tuple[str, str]:
+    if isinstance(body, str):
+        text, enc = body, "unicode"
+    else:
+        if len(body) > MAX_BYTES:
+            raise ExtractionError(f"page of {len(body)} bytes is over the {MAX_BYTES}-byte limit")
+        if body[:5] == b"%PDF-" or body[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+            raise ExtractionError("not HTML: the body is a PDF/Office file")
+        text, enc = decode(body, charset_from_content_type(encoding) or encoding)
+    if not text.strip():
+        raise ExtractionError("empty body")
+    if text.count("\x00") > len(text) // 100 + 1:
+        raise ExtractionError("not HTML: binary content")
+    return text, enc
+
+
+def _parse(text: str):
+    text = text.replace("\x00", "")
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)    # lxml refuses str input with an encoding declaration
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
+    try:
+        root = lxml.html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError) as e:
+        raise ExtractionError(f"unparseable HTML: {e}") from e
+    if root is None:
+        raise ExtractionError("unparseable HTML: no document element")
+    return root
+
+
+def _script(root) -> str:
+    """'traditional' when the page's Han text changes under t2s noticeably, else 'simplified'."""
+    body = root.find("body")
+    sample = "".join(HAN.findall((body if body is not None else root).text_content()))[:6000]
+    if len(sample) < 4:
+        return "simplified"
+    conv = C.t2s().convert(sample)
+    changed = sum(1 for a, b in zip(sample, conv) if a != b)
+    return "traditional" if changed >= 3 and changed / len(sample) > 0.02 else "simplified"
+
+
+def _container(root):
+    for xp in rules().containers:
+        for el in xp(root):
+            if len(HAN.findall(el.text_content())) >= 20:
+                return el
+    return None
+
+
+def _inside(container, el) -> bool:
+    return container is not None and any(a is container for a in el.iterancestors())
+
+
+def _title(root, raw_meta: dict):
+    """Title rules in order; the metadata block's 标题 before generic headings."""
+    r = rules()
+    for xps in (r.titles, None, r.generic_titles):
+        if xps is None:
+            if raw_meta.get("title"):
+                return None, raw_meta["title"]
+            continue
+        for xp in xps:
+            for hit in xp(root):
+                text = C.fold(hit if isinstance(hit, str) else hit.text_content())
+                if len(HAN.findall(text)) >= 4:
+                    return (None if isinstance(hit, str) else hit), text
+    t = root.findtext(".//title")
+    if t:
+        parts = sorted(re.split(r"\s*[-_|–—]\s*", C.fold(t)), key=len, reverse=True)
+        return None, parts[0] if parts else None
+    return None, None
+
+
+def _main_text(root, container) -> list[str]:
+    """Trafilatura over the body container (or the whole cleaned page), favouring recall."""
+    if container is not None:
+        wrapper = lxml.html.Element("html")
+        body = etree.SubElement(wrapper, "body")
+        body.append(_copy(container))
+        tree = wrapper
+    else:
+        tree = root
+    out = trafilatura.extract(tree, favor_recall=True, include_tables=True, include_comments=False,
+                              include_images=False, include_links=False, deduplicate=False, output_format="txt",
+                              with_metadata=False, url=None)
+    if not out and container is not None:
+        out = "\n".join(t for t in (C.fold(x) for x in container.itertext()) if t)
+    return (out or "").split("\n")
+
+
+def _copy(el):
+    from copy import deepcopy
+    c = deepcopy(el)
+    c.tail = None
+    return c
+
+
+def _strip_pinyin_lines(lines: list[str]) -> tuple[list[str], int]:
+    total = 0
+    out = []
+    for ln in lines:
+        s, n = C.strip_pinyin(ln)
+        total += n
+        out.append(s)
+    return out, total
+
+
+def _body_validity_marker(lines: list[str], norm) -> tuple[list[str], bool]:
+    if lines and re.fullmatch(r"[\(（【\[]?\s*此文件已失效\s*[\)）】\]]?\s*[。.]?", norm(lines[0])):
+        return lines[1:], True
+    return lines, False
+
+
+DATE_LINE = re.compile(r"(?:发布时间|發佈時間|發布時間|发布日期|發佈日期|發布日期|日期)\s*[:：]\s*(\d{4}-\d{1,2}-\d{1,2})")
+
+
+def _date_line(root, text: str) -> str | None:
+    m = DATE_LINE.search(C.PINYIN.sub("", text))
+    if m:
+        return M.iso_date(m.group(1))
+    pub = root.xpath("//meta[@name='PubDate' or @name='pubdate' or @name='publishdate']/@content")
+    return M.iso_date(pub[0]) if pub else None
+
+
+URL_DATES = [re.compile(r"/html/\d+/(\d{4}-\d{2}-\d{2})/content-\d+\.html"),
+             re.compile(r"/(\d{4})_(\d{2})/(\d{2})_\d{2}/content-\d+\.html"),
+             re.compile(r"/t(\d{4})(\d{2})(\d{2})_\d+\.html")]
+
+
+def _url_date(url: str) -> str | None:
+    """Portal URL schemes that carry the publish date (portals.md: Panjin, subsites, TRS) [C]."""
+    from .portals import is_portal_host
+    if not is_portal_host(urlsplit(url).hostname or ""):
+        return None
+    path = urlsplit(url).path
+    for rx in URL_DATES:
+        m = rx.search(path)
+        if m:
+            return M.iso_date("-".join(m.groups()))
+    return None
+
+
+def _attachments(root, url: str, container) -> list[dict]:
+    r = rules()
+    base = root.xpath("//base/@href")
+    base_url = urljoin(url, base[0]) if base else url
+    seen, out = set(), []
+    scope = container.getparent() if container is not None and container.getparent() is not None else root
+    scope = scope.getparent() if scope.getparent() is not None and scope.tag != "body" else scope
+    for a in scope.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        path = urlsplit(href).path.lower()
+        if not (path.endswith(r.attachment_suffixes) or any(m in href for m in r.attachment_markers)):
+            continue
+        full = urljoin(base_url, href)
+        if full in seen:
+            continue
+        seen.add(full)
+        name = C.fold(a.text_content()) or path.rsplit("/", 1)[-1]
+        out.append({"url": full, "name": C.PINYIN.sub("", name)})
+    return out
+
+
+def _is_mirror(url: str, junk: Counter, pinyin: int) -> bool:
+    from .portals import is_portal_host
+    spammy = pinyin > 0 or junk.get("spam_lines", 0) > 0 or junk.get("random_id_tags", 0) > 0 \
+        or junk.get("spider_pool", 0) > 0
+    host = urlsplit(url).hostname or ""
+    return spammy or (not is_portal_host(host) and is_portal_path(url))
+
+
+def is_portal_path(url: str) -> bool:
+    path = urlsplit(url).path
+    return any(rx.search(path) for rx in URL_DATES) or bool(re.search(r"/info/\d+/\d+\.htm$", path))

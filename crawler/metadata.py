@@ -1,0 +1,197 @@
+"""政府信息公开 metadata blocks, validity, dates and reply-letter facts as structured fields."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from .cleaning import Normaliser, PINYIN, fold
+from .rules import rules
+
+FIELDS = ("index_no", "doc_no", "issuer", "topic", "genre", "written_date", "published_date", "keywords", "validity")
+CELL_TAGS = ("td", "th", "span", "li", "dt", "dd", "label", "b", "strong", "p", "font", "div", "em")
+CONTAINER_TAGS = ("table", "ul", "ol", "dl", "div")
+LABEL_PUNCT = re.compile(r"[\s\[\]【】:：\u3000\xa0]+")
+DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?")
+CN_NUM = "〇零一二三四五六七八九十百"
+
+
+def iso_date(s: str | None) -> str | None:
+    """'2021年10月12日', '2021-10-12', '2021/10/12' -> '2021-10-12'; anything else -> None."""
+    if not s:
+        return None
+    m = DATE.search(s)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+    except ValueError:
+        return None
+
+
+def _label(text: str, norm: Normaliser) -> str | None:
+    key = LABEL_PUNCT.sub("", norm(text))
+    return rules().labels.get(key)
+
+
+def _cells(el) -> list:
+    """Innermost cells of a metadata block, in document order."""
+    out = []
+    for c in el.iter(*CELL_TAGS):
+        if c is el:
+            continue
+        if any(isinstance(k.tag, str) and k.tag in CELL_TAGS and (k.text_content() or "").strip()
+               for k in c.iterdescendants()):
+            continue
+        out.append(c)
+    return out
+
+
+def find_blocks(root, norm: Normaliser, container=None) -> list:
+    """Elements holding two or more metadata labels that are not the page or the body."""
+    found = []
+    for el in root.iter(*CONTAINER_TAGS):
+        text = el.text_content()
+        if len(text) > 1500 or (container is not None and (el is container or
+                                                           any(a is el for a in container.iterancestors()))):
+            continue
+        labels = sum(1 for c in _cells(el) if _label(c.text_content(), norm) or _label_prefix(c.text_content(), norm))
+        if labels >= 2:
+            found.append(el)
+    # keep the outermost: a block inside another found block is part of it
+    return [e for e in found if not any(a in found for a in e.iterancestors())]
+
+
+def _label_prefix(text: str, norm: Normaliser) -> tuple[str, str] | None:
+    t = norm(text)
+    m = re.match(r"^\s*[\[【]?\s*([^:：\]】]{1,8}?)\s*[\]】]?\s*[:：]\s*(.*)$", t)
+    if m:
+        key = rules().labels.get(LABEL_PUNCT.sub("", m.group(1)))
+        if key:
+            return key, m.group(2)
+    return None
+
+
+def parse_blocks(blocks: list, norm: Normaliser) -> dict:
+    """Label/value pairs from the blocks; a field rendered twice keeps its first non-empty value."""
+    out: dict[str, str] = {}
+    for block in blocks:
+        cells = [fold(PINYIN.sub("", c.text_content())) for c in _cells(block)]
+        i = 0
+        while i < len(cells):
+            key = _label(cells[i], norm)
+            if key:
+                nxt = cells[i + 1] if i + 1 < len(cells) else ""
+                is_value = bool(nxt) and not (_label(nxt, norm) or _label_prefix(nxt, norm))
+                if is_value and not out.get(key):
+                    out[key] = nxt
+                else:
+                    out.setdefault(key, "")
+                i += 2 if is_value else 1
+                continue
+            pre = _label_prefix(cells[i], norm)
+            if pre:
+                # the value as published: the same cell after its first colon
+                raw = re.split(r"[:：]", cells[i], maxsplit=1)[-1].strip()
+                if raw and not out.get(pre[0]):
+                    out[pre[0]] = raw
+            i += 1
+    out.pop("_ignore", None)
+    return out
+
+
+def validity_of(value: str | None, norm: Normaliser) -> str | None:
+    if not value:
+        return None
+    v = norm(value)
+    r = rules()
+    if any(w in v for w in r.invalid_words):
+        return "invalid"
+    if any(w in v for w in r.valid_words):
+        return "valid"
+    return None
+
+
+def structured(raw: dict, norm: Normaliser) -> dict:
+    """Raw label values -> the metadata fields, dates in ISO 8601, empty cells as null."""
+    meta = {k: None for k in FIELDS}
+    for k, v in raw.items():
+        if k in meta and v:
+            meta[k] = v
+    for k in ("written_date", "published_date"):
+        meta[k] = iso_date(meta[k])
+    meta["validity"] = validity_of(raw.get("validity"), norm)
+    return meta
+
+
+def strip_validity_marker(title: str, norm: Normaliser) -> tuple[str, bool]:
+    """'(此文件已失效)标题' -> ('标题', True)."""
+    rx = rules().title_markers
+    t = PINYIN.sub("", title)
+    if rx.search(norm(t)):
+        cleaned = rx.sub("", t)
+        if cleaned == t:    # traditional page: the marker in traditional script
+            cleaned = re.sub(r"[\(（【\[]\s*(?:此文件)?(?:已失效|已廢止|失效|廢止|已废止|废止)\s*[\)）】\]]", "", t)
+        return cleaned.strip(), True
+    return title, False
+
+
+# ---------------------------------------------------------------------------------------------
+# Reply letters
+# ---------------------------------------------------------------------------------------------
+
+SALUTE = re.compile(r"^(?:尊敬的)?\s*([\u4e00-\u9fff·]{2,4}?)\s*(委员|代表)(?:们)?\s*[:：,，]")
+NUMBER = re.compile(r"第\s*([0-9０-９]+)\s*号")
+SESSION = re.compile(
+    rf"((?:[市区县省州]|自治[区州县])?(?:政协)?(?:第)?[{CN_NUM}]+届(?:人大|政协)?(?:常委会)?(?:第)?[{CN_NUM}]+次(?:全体)?会议)")
+ORG_END = re.compile(r"(?:局|委|委员会|政府|办公室|办公厅|院|厅|中心|部|会|所|处|室|集团|公司|管委会|馆|站|队)$")
+FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def reply_facts(title: str, lines: list[str], norm: Normaliser) -> dict | None:
+    """Addressee, number, session, kind, signer and signing date of a reply letter, else None."""
+    t_title = norm(title or "")
+    head = [norm(x) for x in lines[:4]]
+    salute = next((m for m in (SALUTE.match(h) for h in head) if m), None)
+    replyish = re.search(r"(答复|复函|的函|办理情况)", t_title) and re.search(r"(提案|建议)", t_title)
+    if not salute and not replyish:
+        return None
+    body = " ".join(head)
+    text = t_title + " " + body
+    if re.search(r"政协|提案", t_title) or (salute and salute.group(2) == "委员"):
+        kind = "cppcc_proposal"
+    elif re.search(r"人大|建议", t_title) or (salute and salute.group(2) == "代表"):
+        kind = "npc_suggestion"
+    else:
+        kind = None
+    num = NUMBER.search(t_title) or NUMBER.search(body)
+    sess = SESSION.search(t_title) or SESSION.search(body)
+    signer, signed = _signature(lines, norm)
+    addressee = salute.group(1) if salute else None
+    if addressee and addressee.startswith("各位"):
+        addressee = None
+    return {"kind": kind, "addressee": _as_published(addressee, lines[:4]),
+            "number": num.group(1).translate(FULLWIDTH) if num else None,
+            "session": sess.group(1) if sess else None, "signer": signer, "signed_date": signed}
+
+
+def _as_published(simplified: str | None, lines: list[str]) -> str | None:
+    """The addressee in the page's own script (names rarely differ, but keep the page's form)."""
+    if not simplified:
+        return None
+    for ln in lines:
+        ln = PINYIN.sub("", fold(ln)).replace("尊敬的", "").replace("尊敬的", "")
+        if len(ln) >= len(simplified) and ln[len(simplified):len(simplified) + 2] in ("委员", "代表", "委員"):
+            return ln[:len(simplified)]
+    return simplified
+
+
+def _signature(lines: list[str], norm: Normaliser) -> tuple[str | None, str | None]:
+    """The signing body and date from the closing lines: an organisation line, then a date line."""
+    tail = [fold(x) for x in lines[-6:]]
+    for i in range(len(tail) - 1, -1, -1):
+        n = norm(tail[i])
+        if len(n) <= 30 and ORG_END.search(n) and not re.search(r"[,，。:：;；!！?？]", n):
+            after = tail[i + 1] if i + 1 < len(tail) else ""
+            d = iso_date(after) if re.fullmatch(r"\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*", after) else None
+            return PINYIN.sub("", tail[i]), d
+    return None, None

@@ -1,0 +1,311 @@
+"""HTTP server for the replica: every host on one 127.0.0.1 port, routed by the Host header.
+
+Requests may also come in proxy form (``GET http://host/path``), so ``curl -x`` works. HEAD,
+ETag / Last-Modified with 304 on conditional requests, gzip, robots.txt per host. A control API on
+the 127.0.0.1 host (``/_replica/state``, ``/_replica/log``) switches the epoch and the fault
+rules at run time and returns the request log; tests use it instead of restarts.
+
+Fault rules (``--faults FILE`` or POST ``/_replica/state``): ``[{"match": REGEX on host+path,
+"fault": NAME, "times": N (optional: only the first N matching requests), "delay": SECONDS}]``
+with NAME one of: slow, timeout, 500, 503, reset, truncate, empty, wrong_charset, no_charset,
+huge, gzip_bomb, redirect_loop, pdf.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import signal
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from . import site
+
+CONTROL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
+FAULTS = {"slow", "timeout", "500", "503", "reset", "truncate", "empty", "wrong_charset", "no_charset",
+          "huge", "gzip_bomb", "redirect_loop", "pdf"}
+
+
+class State:
+    """What the running replica serves: the epoch, the fault rules and the log of requests."""
+
+    def __init__(self, epoch: int = 1, scale: int = 0, faults: list | None = None):
+        self.lock = threading.Lock()
+        self.scale = scale
+        self.stopping = threading.Event()
+        self.log: deque = deque(maxlen=200_000)
+        self.set(epoch=epoch, faults=faults or [])
+
+    def set(self, epoch: int | None = None, faults: list | None = None) -> None:
+        with self.lock:
+            if epoch is not None:
+                if epoch not in site.EPOCHS:
+                    raise ValueError(f"epoch must be one of {site.EPOCHS}")
+                self.epoch = epoch
+                self.pages = site.build(epoch, self.scale)
+            if faults is not None:
+                for f in faults:
+                    if f.get("fault") not in FAULTS:
+                        raise ValueError(f"unknown fault {f.get('fault')!r}; known: {sorted(FAULTS)}")
+                self.faults = [dict(f, rx=re.compile(f["match"]), used=0) for f in faults]
+
+    def fault_for(self, key: str) -> dict | None:
+        with self.lock:
+            for f in self.faults:
+                if f["rx"].search(key):
+                    if "times" in f and f["used"] >= f["times"]:
+                        continue
+                    f["used"] += 1
+                    return f
+        return None
+
+    def describe(self) -> dict:
+        return {"epoch": self.epoch, "scale": self.scale, "pages": len(self.pages),
+                "faults": [{k: v for k, v in f.items() if k != "rx"} for f in self.faults]}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "govarchive-replica/1"
+    state: State
+
+    def log_message(self, *args):  # quiet; the request log is kept in State.log
+        pass
+
+    def do_HEAD(self):
+        self._serve(head=True)
+
+    def do_GET(self):
+        self._serve(head=False)
+
+    def do_POST(self):
+        host, path = self._target()
+        if host in CONTROL_HOSTS and path.startswith("/_replica/"):
+            return self._control(path, post=True)
+        self._send(405, b"method not allowed", "text/plain")
+
+    # ---------------------------------------------------------------------------------------
+    def _target(self) -> tuple[str, str]:
+        if self.path.startswith(("http://", "https://")):
+            u = urlsplit(self.path)
+            return (u.hostname or "").lower(), (u.path or "/") + (f"?{u.query}" if u.query else "")
+        host = (self.headers.get("Host") or "").lower()
+        host = host[1:].split("]")[0] if host.startswith("[") else host.split(":")[0]
+        return host, self.path
+
+    def _serve(self, head: bool) -> None:
+        st = self.state
+        host, path = self._target()
+        if host in CONTROL_HOSTS:
+            if path.startswith("/_replica/"):
+                return self._control(path, post=False)
+            return self._send(200, self._index().encode(), "text/html; charset=utf-8", head=head)
+        page = st.pages.get((host, path)) or st.pages.get((host, path.split("?")[0]))
+        fault = st.fault_for(host + path)
+        status = page.status if page else 404
+        if fault:
+            status = self._fault(fault, page, head)
+            st.log.append({"host": host, "path": path, "method": self.command, "status": status,
+                           "fault": fault["fault"], "t": time.time()})
+            return
+        if page is None:
+            st.log.append({"host": host, "path": path, "method": self.command, "status": 404, "t": time.time()})
+            return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html; charset=utf-8",
+                              head=head)
+        if page.status == 200 and self._not_modified(page):
+            status = 304
+            self.send_response(304)
+            self.send_header("ETag", page.etag)
+            self.send_header("Last-Modified", page.last_modified)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self._send(page.status, page.body, page.content_type, head=head, page=page)
+        st.log.append({"host": host, "path": path, "method": self.command, "status": status, "t": time.time(),
+                       "conditional": bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))})
+
+    def _not_modified(self, page) -> bool:
+        inm = self.headers.get("If-None-Match")
+        if inm and page.etag:
+            return page.etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*"
+        ims = self.headers.get("If-Modified-Since")
+        if ims and page.last_modified:
+            try:
+                return parsedate_to_datetime(page.last_modified) <= parsedate_to_datetime(ims)
+            except (TypeError, ValueError):
+                return False
+        return False
+
+    def _send(self, status: int, body: bytes, ctype: str, head: bool = False, page=None,
+              extra: dict | None = None) -> None:
+        gz = "gzip" in (self.headers.get("Accept-Encoding") or "") and len(body) > 512
+        if gz:
+            body = gzip.compress(body, compresslevel=5, mtime=0)
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        if gz:
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Vary", "Accept-Encoding")
+        if page is not None and page.etag:
+            self.send_header("ETag", page.etag)
+            self.send_header("Last-Modified", page.last_modified)
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    # ---------------------------------------------------------------------------------------
+    def _fault(self, f: dict, page, head: bool) -> int:
+        name = f["fault"]
+        body = page.body if page else b"<html><body>ok</body></html>"
+        ctype = page.content_type if page else "text/html; charset=utf-8"
+        if name == "slow":
+            self.state.stopping.wait(float(f.get("delay", 2)))
+            self._send(page.status if page else 404, body, ctype, head=head, page=page)
+            return page.status if page else 404
+        if name == "timeout":
+            self.state.stopping.wait(float(f.get("delay", 60)))
+            self.close_connection = True
+            return 0
+        if name in ("500", "503"):
+            self._send(int(name), b"<html><body><h1>Service Unavailable</h1></body></html>", "text/html",
+                       head=head, extra={"Retry-After": "0"} if name == "503" else None)
+            return int(name)
+        if name == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return 0
+        if name == "truncate":
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 3])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return 200
+        if name == "empty":
+            self._send(200, b"", "text/html; charset=utf-8", head=head)
+            return 200
+        if name == "wrong_charset":
+            wrong = "utf-8" if "gb" in ctype else "gbk"
+            self._send(200, body, f"text/html; charset={wrong}", head=head)
+            return 200
+        if name == "no_charset":
+            self._send(200, re.sub(rb"<meta[^>]*charset[^>]*>", b"", body, flags=re.I), "text/html", head=head)
+            return 200
+        if name == "huge":
+            pad = b"<p>" + "填充".encode() * 1000 + b"</p>\n"
+            big = body.replace(b"</body>", pad * int(f.get("size_mb", 12) * 1024 * 1024 // len(pad)) + b"</body>")
+            self._send(200, big, ctype, head=head)
+            return 200
+        if name == "gzip_bomb":
+            bomb = _gzip_bomb(int(f.get("size_mb", 512)))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(bomb)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(bomb)
+            return 200
+        if name == "redirect_loop":
+            _, path = self._target()   # two URLs that redirect to each other forever
+            nxt = path[: -len("?loop")] if path.endswith("?loop") else path + "?loop"
+            self._send(302, b"", "text/html", head=head, extra={"Location": nxt})
+            return 302
+        if name == "pdf":
+            self._send(200, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Type/Catalog>>endobj\n%%EOF\n", "application/pdf",
+                       head=head)
+            return 200
+        raise AssertionError(name)
+
+    def _control(self, path: str, post: bool) -> None:
+        st = self.state
+        if path.startswith("/_replica/state"):
+            if post:
+                try:
+                    n = int(self.headers.get("Content-Length") or 0)
+                    req = json.loads(self.rfile.read(n) or b"{}")
+                    st.set(epoch=req.get("epoch"), faults=req.get("faults"))
+                except (ValueError, KeyError, re.error) as e:
+                    return self._send(400, json.dumps({"error": str(e)}).encode(), "application/json")
+            return self._send(200, json.dumps(st.describe()).encode(), "application/json")
+        if path.startswith("/_replica/log"):
+            if post:
+                st.log.clear()
+            return self._send(200, json.dumps(list(st.log), ensure_ascii=False).encode(), "application/json")
+        self._send(404, b"unknown control path", "text/plain")
+
+    def _index(self) -> str:
+        hosts = sorted({h for h, _ in self.state.pages})
+        items = "".join(f"<li>{h}</li>" for h in hosts)
+        return (f"<html><head><meta charset='utf-8'><title>govarchive replica</title></head><body>"
+                f"<h1>govarchive replica, epoch {self.state.epoch}</h1><p>Hosts served (send the Host header, "
+                f"or use this server as an HTTP proxy):</p><ul>{items}</ul></body></html>")
+
+
+def _gzip_bomb(size_mb: int) -> bytes:
+    import zlib
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = b"\0" * (1024 * 1024)
+    out = [comp.compress(b"<html><body>")]
+    for _ in range(size_mb):
+        out.append(comp.compress(chunk))
+    out.append(comp.flush())
+    return b"".join(out)
+
+
+class ReplicaServer:
+    """The replica on 127.0.0.1:port, in a background thread (tests) or the foreground (CLI)."""
+
+    def __init__(self, port: int = 0, epoch: int = 1, scale: int = 0, faults: list | None = None,
+                 host: str = "127.0.0.1"):
+        self.state = State(epoch, scale, faults)
+        handler = type("BoundHandler", (Handler,), {"state": self.state})
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "ReplicaServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="replica", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.state.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def serve_until_signal(self) -> None:
+        """Foreground serving; SIGINT or SIGTERM stops it cleanly."""
+        def stop(signum, frame):
+            threading.Thread(target=self.httpd.shutdown, daemon=True).start()
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            self.httpd.serve_forever()
+        finally:
+            self.state.stopping.set()
+            self.httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

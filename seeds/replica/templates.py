@@ -1,0 +1,390 @@
+"""HTML of the replica pages, one set of templates per CMS family.
+
+Markup follows ../shared/research/portals.md. Tags in comments: [C] confirmed by a public copy or
+public scraper code, [I] our guess where nothing public shows it, [G] generic CMS behaviour.
+"""
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import quote
+
+FW = "\u3000"  # full-width space in Panjin labels [C]
+
+
+def _links(items: list[tuple[str, str]]) -> str:
+    return "".join(f'<li><a href="{h}" target="_blank">{escape(t)}</a></li>' for h, t in items)
+
+
+def _paras(paragraphs: list[str], indent: bool = True) -> str:
+    out = []
+    for p in paragraphs:
+        style = ' style="text-indent:2em;"' if indent else ""
+        out.append(f"<p{style}>{escape(p)}</p>")
+    return "\n".join(out)
+
+
+def _attachments(atts: list[dict], cls: str = "fj") -> str:
+    if not atts:
+        return ""
+    links = "".join(f'<p><a href="{escape(a["href"])}">{escape(a["name"])}</a></p>' for a in atts)
+    return f'<div class="{cls}"><p>附件:</p>{links}</div>'
+
+
+# --------------------------------------------------------------------------------------------
+# Panjin platform: www.panjin.gov.cn and its subsites (Shuangtaizi)
+# --------------------------------------------------------------------------------------------
+
+PANJIN_NAV = [
+    ("/", "首页"), ("/html/1738/", "盘锦要闻"), ("/html/1739/", "部门动态"), ("/html/1740/", "县区动态"),
+    ("/html/1950/", "市长简介"), ("/html/2059/", "政府信息公开制度"), ("/html/1875/", "市政府办文件"),
+    ("/html/1898/", "市政府文件"), ("/html/2837/", "市人大代表建议答复"), ("/html/2846/", "市政协提案答复"),
+    ("/html/2735/", "通知公告"), ("/html/1801/", "政策解读"), ("/html/1802/", "人事信息"),
+    ("/html/1803/", "财政预决算"), ("/html/1804/", "重点领域信息公开"), ("/html/1805/", "政务服务"),
+    ("/html/1806/", "办事指南"), ("/html/1807/", "互动交流"), ("/html/1808/", "市长信箱"),
+    ("/html/1809/", "在线访谈"), ("/html/1810/", "征集调查"), ("/html/1811/", "走进盘锦"),
+]
+PANJIN_HEAD = """<meta http-equiv="X-UA-Compatible" content="IE=edge">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" type="text/css" href="/statics/css/common.css">
+<link rel="stylesheet" type="text/css" href="/statics/css/ny.css">
+<script type="text/javascript" src="/statics/js/jquery-1.11.3.min.js"></script>
+<script type="text/javascript" src="/statics/js/zh_choose.js"></script>
+<script type="text/javascript">var _hmt = _hmt || [];(function(){var hm=document.createElement("script");hm.src="/statics/js/tongji.js";var s=document.getElementsByTagName("script")[0];s.parentNode.insertBefore(hm,s);})();</script>"""
+
+
+def panjin_header(site_name: str) -> str:
+    return f"""<div class="top_bar"><div class="w1200">
+<span class="fl">欢迎访问{escape(site_name)}网站</span>
+<span class="fr"><a href="javascript:void(0)" id="wza">无障碍浏览</a> | <a href="javascript:zh_tran('s');">简体</a> | <a href="javascript:zh_tran('t');">繁体</a> | <a href="/html/1808/">市长信箱</a></span>
+</div></div>
+<div class="header"><div class="w1200"><div class="logo"><a href="/"><img src="/statics/images/logo.png" alt="{escape(site_name)}"></a></div>
+<div class="search"><form action="/search/" method="get"><input type="text" name="word" placeholder="请输入关键字"><input type="hidden" name="site" value="allstation"><button type="submit">搜索</button></form></div></div></div>
+<div class="nav"><ul class="w1200">{_links(PANJIN_NAV)}</ul></div>"""
+
+
+def panjin_footer(org: str, site_code: str) -> str:
+    return f"""<div class="footer"><div class="w1200">
+<p><a href="/html/1811/">关于我们</a> | <a href="/sitemap.html">网站地图</a> | <a href="/html/1807/">联系我们</a></p>
+<p>主办单位:{escape(org)} 版权所有:盘锦市人民政府办公室 <a href="/sitemap.html">网站地图</a></p>
+<p>网站标识码:{site_code} ICP备案序号:辽ICP备06000634号-1 辽公网安备 21110202000072号</p>
+<p>联系电话:0427-2360834</p>
+<script type="text/javascript" src="/statics/js/jiucuo.js"></script>
+</div></div>"""
+
+
+def panjin_meta_table(meta: dict, title: str) -> str:
+    """2 label/value pairs per row, labels padded with full-width spaces [C]."""
+    v = {k: escape(meta.get(k) or "") for k in ("index_no", "topic", "issuer", "written_date", "doc_no",
+                                                 "published_date", "keywords")}
+    return f"""<table class="xxgk_table" width="100%" border="0" cellspacing="0" cellpadding="0">
+<tr><td class="xxgk_lab">索{FW}引{FW}号:</td><td class="xxgk_val">{v['index_no']}</td><td class="xxgk_lab">主题分类:</td><td class="xxgk_val">{v['topic']}</td></tr>
+<tr><td class="xxgk_lab">发文机关:</td><td class="xxgk_val">{v['issuer']}</td><td class="xxgk_lab">成文日期:</td><td class="xxgk_val">{v['written_date']}</td></tr>
+<tr><td class="xxgk_lab">标{FW}{FW}题:</td><td class="xxgk_val" colspan="3">{escape(title)}</td></tr>
+<tr><td class="xxgk_lab">发文字号:</td><td class="xxgk_val">{v['doc_no']}</td><td class="xxgk_lab">发布日期:</td><td class="xxgk_val">{v['published_date']}</td></tr>
+<tr><td class="xxgk_lab">主{FW}题{FW}词:</td><td class="xxgk_val" colspan="3">{v['keywords']}</td></tr>
+</table>"""
+
+
+def panjin_detail(*, site_name: str, org: str, site_code: str, crumbs: list[str], title: str,
+                  meta: dict | None, date: str, views: int, paragraphs: list[str],
+                  attachments: list[dict], old: bool = False, charset: str = "utf-8") -> str:
+    """A Panjin-platform detail page; ``old`` is the 2010-2017 template (您现在所在的位置) [C]."""
+    crumb_label = "您现在所在的位置:" if old else "当前位置:"
+    crumb_html = " &gt; ".join([f'<a href="/">{escape(crumbs[0])}</a>'] +
+                               [f'<a href="javascript:void(0)">{escape(c)}</a>' for c in crumbs[1:]])
+    table = panjin_meta_table(meta, title) if meta is not None else ""
+    if old:
+        body = f"""<table width="960" align="center" border="0" cellpadding="0" cellspacing="0"><tr><td>
+<div class="position">{crumb_label} {crumb_html}</div>
+{table}
+<table width="100%"><tr><td class="biaoti" align="center"><b>{escape(title)}</b></td></tr>
+<tr><td align="center" class="fbsj">发布时间:{date} 浏览次数:{views}</td></tr>
+<tr><td class="zoom"><div id="zoom" class="xwnr_txt">
+{_paras(paragraphs)}
+</div>{_attachments(attachments)}</td></tr></table>
+<div class="print"><a href="javascript:window.print()">【打印本页】</a> <a href="javascript:window.close()">【关闭窗口】</a></div>
+</td></tr></table>"""
+    else:
+        body = f"""<div class="ny_mb w1200">
+<div class="dqwz">{crumb_label} {crumb_html}</div>
+<div class="ny_mb_inner_box ny_mb_inner_box1">
+{table}
+<p class="ny_title">{escape(title)}</p>
+<div class="fbsj_llcs_box"><span>发布时间:{date}</span> <span>浏览次数:<em id="hits">{views}</em></span>
+<span class="zh">字号:<a href="javascript:doZoom(18)">大</a> <a href="javascript:doZoom(16)">中</a> <a href="javascript:doZoom(14)">小</a></span></div>
+<div class="xwnr_txt" id="zoom">
+{_paras(paragraphs)}
+</div>
+{_attachments(attachments)}
+<div class="fx"><span>分享到:</span><a class="wx" href="javascript:void(0)">微信</a><a class="wb" href="javascript:void(0)">微博</a><a class="qq" href="javascript:void(0)">QQ空间</a></div>
+<div class="print"><a href="javascript:window.print()">打印本页</a> <a href="javascript:window.close()">关闭窗口</a></div>
+</div></div>"""
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="{charset}">
+<title>{escape(title)}-{escape(site_name)}</title>
+<meta name="keywords" content="{escape(site_name)}">
+{PANJIN_HEAD}
+</head><body>
+{panjin_header(site_name)}
+{body}
+{panjin_footer(org, site_code)}
+</body></html>"""
+
+
+def subsite_detail(*, site_name: str, org: str, site_code: str, crumbs: list[str], title: str,
+                   date: str, views: int, paragraphs: list[str], attachments: list[dict]) -> str:
+    """Subsite template of the same platform: title, then 发布日期 / 浏览次数 list items [C]."""
+    crumb_html = " &gt; ".join(escape(c) for c in crumbs)
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(title)}</title>
+{PANJIN_HEAD}
+</head><body>
+{panjin_header(site_name)}
+<div class="main w1200"><div class="location">当前位置:<a href="/">首页</a> &gt; {crumb_html}</div>
+<div class="article">
+<h1 class="art_title">{escape(title)}</h1>
+<ul class="art_info"><li>- 发布日期:{date}</li><li>- 浏览次数:{views}</li></ul>
+<div class="art_con xwnr_txt">
+{_paras(paragraphs)}
+</div>
+{_attachments(attachments)}
+<div class="print"><a href="javascript:window.print()">打印本页</a> <a href="javascript:window.close()">关闭窗口</a></div>
+</div></div>
+{panjin_footer(org, site_code)}
+</body></html>"""
+
+
+def panjin_list(*, site_name: str, org: str, site_code: str, heading: str,
+                items: list[tuple[str, str, str]], page: int, pages: int, page_url) -> str:
+    """Channel list with 下一页 / 尾页 anchors [I: no Panjin list page is public]."""
+    lis = "".join(f'<li><a href="{h}" title="{escape(t)}" target="_blank">{escape(t)}</a><span>{d}</span></li>'
+                  for h, t, d in items)
+    nav = [f'<a href="{page_url(1)}">首页</a>']
+    if page > 1:
+        nav.append(f'<a href="{page_url(page - 1)}">上一页</a>')
+    nav.append(f"<span>{page}/{pages}</span>")
+    if page < pages:
+        nav.append(f'<a href="{page_url(page + 1)}">下一页</a>')
+    nav.append(f'<a href="{page_url(pages)}">尾页</a>')
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(heading)}-{escape(site_name)}</title>
+{PANJIN_HEAD}
+</head><body>
+{panjin_header(site_name)}
+<div class="ny_mb w1200"><div class="dqwz">当前位置: <a href="/">首页</a> &gt; {escape(heading)}</div>
+<div class="list_box"><h2>{escape(heading)}</h2><ul class="list">{lis}</ul>
+<div class="page">{' '.join(nav)}</div></div></div>
+{panjin_footer(org, site_code)}
+</body></html>"""
+
+
+# --------------------------------------------------------------------------------------------
+# TRS WCM: kjj.cq.gov.cn
+# --------------------------------------------------------------------------------------------
+
+CQ_NAV = [
+    ("/", "首页"), ("/zwxx_176/", "政务信息"), ("/zwxx_176/tzgg/", "通知公告"), ("/zwgk_176/", "政务公开"),
+    ("/zwgk_176/zwxxgkml/", "政府信息公开目录"), ("/zwgk_176/zwxxgkml/zcwj/xzgfxwj/", "行政规范性文件"),
+    ("/zwgk_176/zwxxgkml/zcwj/qtwj/", "其他文件"), ("/zwgk_176/zwxxgkml/rddbjyblqkgk/", "人大代表建议办理情况公开"),
+    ("/zwgk_176/zwxxgkml/zxwytablqkgk/", "政协委员提案办理情况公开"), ("/zwfw_176/", "政务服务"),
+    ("/hdjl_176/", "互动交流"), ("/ztzl_176/", "专题专栏"), ("/kjzx_176/", "科技资讯"),
+]
+CQ_FOOTER = """<div class="footer"><div class="container">
+<p><a href="/zwgk_176/">政务公开</a> | <a href="/sitemap/">网站地图</a> | <a href="/lxwm/">联系我们</a></p>
+<p>主办单位:重庆市科学技术局 版权所有:重庆市科学技术局</p>
+<p>地址:重庆市渝北区青枫北路 联系电话:023-63862225</p>
+<p>网站标识码:5000000019 渝ICP备05003300号 渝公网安备 50011202500713号</p>
+</div></div>"""
+CQ_HEAD = """<meta name="SiteName" content="重庆市科学技术局">
+<link rel="stylesheet" href="/images/2020/css/base.css"><link rel="stylesheet" href="/images/2020/css/zwgk.css">
+<script src="/images/2020/js/jquery.min.js"></script><script src="/images/2020/js/common.js"></script>"""
+
+
+def cq_header() -> str:
+    return f"""<div class="header"><div class="container"><a class="logo" href="/"><img src="/images/2020/logo.png" alt="重庆市科学技术局"></a>
+<div class="top-link"><a href="javascript:void(0)">无障碍浏览</a> <a href="javascript:void(0)">长者模式</a></div>
+<form class="search" action="/igs/front/search.jhtml"><input name="searchWord"><button>搜索</button></form></div>
+<div class="nav"><ul class="container">{_links(CQ_NAV)}</ul></div></div>"""
+
+
+CQ_LABELS = [("index_no", "索引号"), ("doc_no", "发文字号"), ("topic", "主题分类"), ("genre", "体裁分类"),
+             ("issuer", "发布机构"), ("written_date", "成文日期"), ("published_date", "发布日期"), ("validity_text", "有效性")]
+
+
+def cq_detail(*, crumbs: list[str], title: str, meta: dict, date: str, paragraphs: list[str],
+              attachments: list[dict], column: str) -> str:
+    """Detail page: metadata rendered twice (desktop table, mobile list), body in .trs_editor_view [C]."""
+    fields = [(lab, meta.get(key) or "") for key, lab in CQ_LABELS if key != "validity_text" or meta.get(key)]
+    rows, row = [], []
+    for i, (lab, val) in enumerate(fields):
+        row.append(f'<td class="t1">[ {lab} ]</td><td class="t2">{escape(val)}</td>')
+        if len(row) == 2 or lab == "发布机构" or i == len(fields) - 1:
+            rows.append("<tr>" + "".join(row) + "</tr>")
+            row = []
+    mobile = "".join(f'<li><span class="t1">[ {lab} ]</span><span class="t2">{escape(val)}</span></li>'
+                     for lab, val in fields)
+    crumb_html = "&gt;&gt;".join([f'<a href="/">{escape(crumbs[0])}</a>'] +
+                                 [f'<a href="javascript:void(0)">{escape(c)}</a>' for c in crumbs[1:]])
+    atts = "".join(f'<p>附件:<a href="{escape(a["href"])}">{escape(a["name"])}</a></p>' for a in attachments)
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{escape(title)}_重庆市科学技术局</title>
+<meta name="ArticleTitle" content="{escape(title)}"><meta name="PubDate" content="{date} 09:00">
+<meta name="ContentSource" content="重庆市科学技术局"><meta name="ColumnName" content="{escape(column)}">
+{CQ_HEAD}
+</head><body>
+{cq_header()}
+<div class="container"><div class="crumbs">您当前的位置:{crumb_html}</div>
+<div class="zwxl-main">
+<table class="zwxl-table hidden-xs"><tbody>{''.join(rows)}</tbody></table>
+<div class="zwxl-table-m visible-xs"><ul>{mobile}</ul></div>
+<div class="zwxl-title"><p class="tit">{escape(title)}</p><p class="info"><span>日期:{date}</span>
+<span class="fontsize">字号:<a href="javascript:void(0)">大</a> <a href="javascript:void(0)">中</a> <a href="javascript:void(0)">小</a></span></p></div>
+<div class="zwxl-content"><div class="zwxl-article pages_content">
+<div class="trs_editor_view TRS_UEDITOR trs_paper_default trs_web">
+{_paras(paragraphs)}
+</div>
+{atts}
+</div></div>
+<div class="zwxl-bar"><div class="share">分享到:<a href="javascript:void(0)">微信</a><a href="javascript:void(0)">微博</a></div>
+<div class="ewm"><img src="/images/2020/ewm.png" alt=""><p>扫一扫在手机打开当前页</p></div>
+<a href="javascript:window.print()">打印本页</a> <a href="javascript:window.close()">关闭窗口</a></div>
+</div></div>
+{CQ_FOOTER}
+</body></html>"""
+
+
+def cq_list(*, heading: str, crumbs: list[str], items: list[dict], page: int, pages: int,
+            template: str) -> str:
+    """List page: template A (ul.list) or B (table.zcwjk-list), pagination by createPage [C]."""
+    if template == "A":
+        lis = "".join(f'<li class="clearfix"><a href="{i["href"]}" target="_blank" title="{escape(i["title"])}">'
+                      f'{escape(i["title"])}</a><span>{i["date"]}</span></li>' for i in items)
+        block = f'<ul class="list">{lis}</ul>'
+    else:
+        trs = ['<tr class="zcwjk-list-h"><td class="num">序号</td><td class="title">标题</td></tr>']
+        for n, i in enumerate(items, 1):
+            trs.append(f'<tr class="zcwjk-list-c clearfix"><td class="num">{n}</td><td class="title">'
+                       f'<a href="{i["href"]}" target="_blank"><p class="tit">{escape(i["title"])}</p>'
+                       f'<p class="info"><i class="kh">(</i><span>发文字号:{escape(i.get("doc_no") or "")}</span>'
+                       f'<span class="time">成文日期 :{i.get("written") or i["date"]}</span><i class="kh">)</i></p></a></td></tr>')
+        block = f'<table class="zcwjk-list"><tbody>{"".join(trs)}</tbody></table>'
+    total = sum(1 for _ in items)
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{escape(heading)}_重庆市科学技术局</title>
+{CQ_HEAD}
+</head><body>
+{cq_header()}
+<div class="container"><div class="crumbs">您当前的位置:{'&gt;&gt;'.join(escape(c) for c in crumbs)}</div>
+<div class="list-box"><h3>{escape(heading)}</h3>
+{block}
+<div class="page" id="page"></div>
+<script>
+//wcm分页,总记录:{total}
+createPage({pages}, {page - 1}, "index", "html");
+</script>
+</div></div>
+{CQ_FOOTER}
+</body></html>"""
+
+
+# --------------------------------------------------------------------------------------------
+# VSB (博达): kjj.linyi.gov.cn and sister sites
+# --------------------------------------------------------------------------------------------
+
+def vsb_header(site_name: str, nav: list[tuple[str, str]]) -> str:
+    return f"""<div class="top"><div class="w1200"><span>{escape(site_name)}</span>
+<a href="javascript:void(0)" class="wza">无障碍浏览</a> <a href="http://www.linyi.gov.cn">临沂市人民政府</a></div></div>
+<div class="nav"><ul>{_links(nav)}</ul></div>"""
+
+
+def vsb_footer(site_name: str, site_code: str) -> str:
+    return f"""<div class="footer"><p>{escape(site_name)}主办 市政府网站群技术支持</p>
+<p>网站标识码{site_code} 鲁ICP备05026973号</p>
+<p>服务热线:(0539) 7030001 8313320</p>
+<p>鲁公网安备 37130202371841号</p></div>"""
+
+
+VSB_LABELS = [("index_no", "索 引 号"), ("issuer", "发布机构"), ("topic", "主题分类"), ("written_date", "成文日期"),
+              ("published_date", "公开日期"), ("doc_no", "文  号"), ("validity_text", "效力状态")]
+
+
+def vsb_detail(*, site_name: str, site_code: str, nav: list[tuple[str, str]], crumbs: list[str],
+               title: str, meta: dict, date: str, author: str, paragraphs: list[str],
+               attachments: list[dict], prev: tuple[str, str] | None, next_: tuple[str, str] | None,
+               ids: tuple[str, str], show_validity: bool) -> str:
+    """Detail page: metadata table, form _newscontent_fromname, #vsb_content .v_news_content [C/G]."""
+    cells = [(lab, meta.get(key) or "") for key, lab in VSB_LABELS if key != "validity_text" or show_validity]
+    cells.insert(2, ("存放位置", ""))
+    cells.insert(5, ("公开方式", "主动公开"))
+    rows = []
+    for i in range(0, len(cells), 2):
+        pair = cells[i:i + 2]
+        rows.append("<tr>" + "".join(f'<td class="bt">{lab}</td><td class="nr">{escape(val)}</td>'
+                                     for lab, val in pair) + "</tr>")
+    rows.append(f'<tr><td class="bt">信息名称</td><td class="nr" colspan="3">{escape(title)}</td></tr>')
+    crumb_html = " &gt;&gt; ".join(escape(c) for c in crumbs)
+    atts = ""
+    if attachments:
+        atts = '<ul style="list-style-type:none;">' + "".join(
+            f'<li>附件【<a href="{escape(a["href"])}" target="_blank">{escape(a["name"])}</a>】已下载<span id="nattach{n}"></span>次</li>'
+            for n, a in enumerate(attachments)) + "</ul>"
+    pn = ""
+    if prev:
+        pn += f'<div class="prev">上一条:<a href="{prev[0]}">{escape(prev[1])}</a></div>'
+    if next_:
+        pn += f'<div class="next">下一条:<a href="{next_[0]}">{escape(next_[1])}</a></div>'
+    col, art = ids
+    return f"""<!DOCTYPE html>
+<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8"><title>{escape(title)}-{escape(site_name)}</title>
+<meta name="PubDate" content="{date} 10:00">
+<link rel="stylesheet" href="/style/style.css"><script type="text/javascript" src="/system/resource/js/counter.js"></script>
+<script type="text/javascript" src="/system/resource/js/dynclicks.js"></script>
+</head><body>
+{vsb_header(site_name, nav)}
+<div class="main w1200"><div class="dqwz">当前位置是: <a href="../../index.htm">首页</a> &gt;&gt; {crumb_html} &gt;&gt; 正文</div>
+<table class="xxgk" width="100%" cellspacing="0" cellpadding="0">{''.join(rows)}</table>
+<form name="_newscontent_fromname">
+<h1 class="title" align="center">{escape(title)}</h1>
+<div class="info" align="center">{date}&nbsp;&nbsp;&nbsp;作者:{escape(author)} 点击数:<script>_showDynClicks("wbnews", 1164291239, {art})</script>&nbsp;&nbsp;</div>
+<div id="vsb_content"><div class="v_news_content">
+{_paras(paragraphs)}
+</div></div>
+{atts}
+</form>
+<div class="pn">{pn}</div>
+<div class="close"><a href="javascript:window.close()">关闭窗口</a></div>
+</div>
+{vsb_footer(site_name, site_code)}
+</body></html>"""
+
+
+def vsb_list(*, site_name: str, site_code: str, nav: list[tuple[str, str]], heading: str,
+             items: list[tuple[str, str, str]], page: int, pages: int, total: int, page_href) -> str:
+    """Column list; page k>1 lives at {column}/{pages-k+1}.htm, counting down [G]."""
+    lis = "".join(f'<li><a href="{h}" target="_blank" title="{escape(t)}">{escape(t)}</a><span>{d}</span></li>'
+                  for h, t, d in items)
+    links = []
+    if page > 1:
+        links.append(f'<a href="{page_href(1)}">首页</a><a href="{page_href(page - 1)}" class="Prev">上页</a>')
+    for k in range(1, pages + 1):
+        links.append(f"<span>{k}</span>" if k == page else f'<a href="{page_href(k)}">{k}</a>')
+    if page < pages:
+        links.append(f'<a href="{page_href(page + 1)}" class="Next">下页</a><a href="{page_href(pages)}">尾页</a>')
+    return f"""<!DOCTYPE html>
+<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8"><title>{escape(heading)}-{escape(site_name)}</title>
+<link rel="stylesheet" href="/style/style.css"></head><body>
+{vsb_header(site_name, nav)}
+<div class="main w1200"><div class="dqwz">当前位置是: 首页 &gt;&gt; {escape(heading)}</div>
+<div class="list"><ul>{lis}</ul></div>
+<div class="pb_sys_common"><span class="p_pages">共{total}条 {page}/{pages} {''.join(links)}</span></div>
+</div>
+{vsb_footer(site_name, site_code)}
+</body></html>"""
+
+
+def robots(disallow: list[str]) -> str:
+    return "User-agent: *\n" + "".join(f"Disallow: {d}\n" for d in disallow) + "\n"
+
+
+def quote_path(p: str) -> str:
+    return quote(p, safe="/%:=&?~#+!$,;'@()*[]")
