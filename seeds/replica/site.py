@@ -212,11 +212,11 @@ def _render_panjin(doc: Doc, st: dict) -> str:
     if doc.host == STZ["host"] or doc.extra.get("subsite"):
         return T.subsite_detail(site_name=p["name"], org=p["org"], site_code=p["code"], crumbs=doc.extra["crumbs"],
                                 title=title, date=doc.date, views=st["views"], paragraphs=st["paragraphs"],
-                                attachments=atts)
+                                attachments=atts, rel=doc.extra.get("related", ()))
     return T.panjin_detail(site_name=p["name"], org=p["org"], site_code=p["code"], crumbs=doc.extra["crumbs"],
                            title=title, meta=None if doc.extra.get("no_table") else st["meta"], date=doc.date, views=st["views"],
                            paragraphs=st["paragraphs"], attachments=atts, old=doc.template == "old",
-                           charset="gb2312" if doc.encoding == "gbk" else "utf-8")
+                           charset="gb2312" if doc.encoding == "gbk" else "utf-8", rel=doc.extra.get("related", ()))
 
 
 def _cq_docs(rng: random.Random) -> list[Doc]:
@@ -262,7 +262,8 @@ def _render_cq(doc: Doc, st: dict) -> str:
     if meta.get("validity") == "invalid" and doc.invalidated:
         title = "(此文件已失效)" + title
     return T.cq_detail(crumbs=doc.extra["crumbs"], title=title, meta=meta, date=doc.date,
-                       paragraphs=st["paragraphs"], attachments=doc.attachments, column=doc.extra["label"])
+                       paragraphs=st["paragraphs"], attachments=doc.attachments, column=doc.extra["label"],
+                       rel=doc.extra.get("related", ()))
 
 
 def _vsb_docs(rng: random.Random, p: dict, channels: list[dict], signer: str, short: str) -> list[Doc]:
@@ -307,7 +308,8 @@ def _render_vsb(doc: Doc, st: dict) -> str:
     return T.vsb_detail(site_name=p["name"], site_code=p["code"], nav=nav, crumbs=[doc.extra["label"]],
                         title=st["title"], meta=meta, date=doc.date, author=p["name"][3:], paragraphs=st["paragraphs"],
                         attachments=doc.attachments, prev=doc.extra.get("prev"), next_=doc.extra.get("next"),
-                        ids=(doc.channel, str(doc.extra["art"])), show_validity=doc.extra["show_validity"])
+                        ids=(doc.channel, str(doc.extra["art"])), show_validity=doc.extra["show_validity"],
+                        rel=doc.extra.get("related", ()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,7 +408,7 @@ def documents(scale: int = 0) -> tuple[Doc, ...]:
     docs += _mirror_docs(docs, rng)
     if scale:
         docs += _scaled(docs, scale)
-    _link_vsb_neighbours(docs)
+    _link_neighbours(docs)
     return tuple(docs)
 
 
@@ -467,8 +469,16 @@ def _new_path(src: Doc, nd: str, k: int) -> str:
     return f"/info/{src.channel}/{9000 + k}.htm"
 
 
-def _link_vsb_neighbours(docs) -> None:
-    """VSB detail pages carry 上一条 / 下一条 links to their column neighbours [C]."""
+def _link_neighbours(docs) -> None:
+    """Related-document lists on every page; VSB pages also carry 上一条 / 下一条 [C]."""
+    chans: dict[tuple, list[Doc]] = {}
+    for d in docs:
+        if not d.mirror_of and d.born == 1:
+            chans.setdefault((d.host, d.channel), []).append(d)
+    for ds in chans.values():
+        ds.sort(key=lambda d: d.date, reverse=True)
+        for i, d in enumerate(ds):
+            d.extra["related"] = [(x.path, x.title) for x in (ds[i + 1:i + 4] + ds[max(0, i - 2):i])][:4]
     cols: dict[tuple, list[Doc]] = {}
     for d in docs:
         if d.render is _render_vsb and d.born == 1:

@@ -23,6 +23,14 @@ def _paras(paragraphs: list[str], indent: bool = True) -> str:
     return "\n".join(out)
 
 
+def related(items: list[tuple[str, str]], heading: str = "相关文章") -> str:
+    """A related-documents list after the article, as portals show it."""
+    if not items:
+        return ""
+    lis = "".join(f'<li><a href="{h}" target="_blank">{escape(t)}</a></li>' for h, t in items)
+    return f'<div class="xgwz"><h3>{heading}</h3><ul>{lis}</ul></div>'
+
+
 def _attachments(atts: list[dict], cls: str = "fj") -> str:
     if not atts:
         return ""
@@ -87,7 +95,8 @@ def panjin_meta_table(meta: dict, title: str) -> str:
 
 def panjin_detail(*, site_name: str, org: str, site_code: str, crumbs: list[str], title: str,
                   meta: dict | None, date: str, views: int, paragraphs: list[str],
-                  attachments: list[dict], old: bool = False, charset: str = "utf-8") -> str:
+                  attachments: list[dict], old: bool = False, charset: str = "utf-8",
+                  rel: list[tuple[str, str]] = ()) -> str:
     """A Panjin-platform detail page; ``old`` is the 2010-2017 template (您现在所在的位置) [C]."""
     crumb_label = "您现在所在的位置:" if old else "当前位置:"
     crumb_html = " &gt; ".join([f'<a href="/">{escape(crumbs[0])}</a>'] +
@@ -118,7 +127,9 @@ def panjin_detail(*, site_name: str, org: str, site_code: str, crumbs: list[str]
 {_attachments(attachments)}
 <div class="fx"><span>分享到:</span><a class="wx" href="javascript:void(0)">微信</a><a class="wb" href="javascript:void(0)">微博</a><a class="qq" href="javascript:void(0)">QQ空间</a></div>
 <div class="print"><a href="javascript:window.print()">打印本页</a> <a href="javascript:window.close()">关闭窗口</a></div>
-</div></div>"""
+</div>
+{related(list(rel))}
+</div>"""
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="{charset}">
 <title>{escape(title)}-{escape(site_name)}</title>
@@ -132,7 +143,8 @@ def panjin_detail(*, site_name: str, org: str, site_code: str, crumbs: list[str]
 
 
 def subsite_detail(*, site_name: str, org: str, site_code: str, crumbs: list[str], title: str,
-                   date: str, views: int, paragraphs: list[str], attachments: list[dict]) -> str:
+                   date: str, views: int, paragraphs: list[str], attachments: list[dict],
+                   rel: list[tuple[str, str]] = ()) -> str:
     """Subsite template of the same platform: title, then 发布日期 / 浏览次数 list items [C]."""
     crumb_html = " &gt; ".join(escape(c) for c in crumbs)
     return f"""<!DOCTYPE html>
@@ -149,7 +161,9 @@ def subsite_detail(*, site_name: str, org: str, site_code: str, crumbs: list[str
 </div>
 {_attachments(attachments)}
 <div class="print"><a href="javascript:window.print()">打印本页</a> <a href="javascript:window.close()">关闭窗口</a></div>
-</div></div>
+</div>
+{related(list(rel), "相关信息")}
+</div>
 {panjin_footer(org, site_code)}
 </body></html>"""
 
@@ -212,7 +226,7 @@ CQ_LABELS = [("index_no", "索引号"), ("doc_no", "发文字号"), ("topic", "�
 
 
 def cq_detail(*, crumbs: list[str], title: str, meta: dict, date: str, paragraphs: list[str],
-              attachments: list[dict], column: str) -> str:
+              attachments: list[dict], column: str, rel: list[tuple[str, str]] = ()) -> str:
     """Detail page: metadata rendered twice (desktop table, mobile list), body in .trs_editor_view [C]."""
     fields = [(lab, meta.get(key) or "") for key, lab in CQ_LABELS if key != "validity_text" or meta.get(key)]
     rows, row = [], []
@@ -247,7 +261,8 @@ def cq_detail(*, crumbs: list[str], title: str, meta: dict, date: str, paragraph
 </div></div>
 <div class="zwxl-bar"><div class="share">分享到:<a href="javascript:void(0)">微信</a><a href="javascript:void(0)">微博</a></div>
 <div class="ewm"><img src="/images/2020/ewm.png" alt=""><p>扫一扫在手机打开当前页</p></div>
-<a href="javascript:window.print()">打印本页</a> <a href="javascript:window.close()">关闭窗口</a></div>
+<a href="javascript:window.print()">【打印】</a> <a href="javascript:window.close()">【关闭】</a></div>
+{related(list(rel), "相关文件")}
 </div></div>
 {CQ_FOOTER}
 </body></html>"""
@@ -311,7 +326,7 @@ VSB_LABELS = [("index_no", "索 引 号"), ("issuer", "发布机构"), ("topic",
 def vsb_detail(*, site_name: str, site_code: str, nav: list[tuple[str, str]], crumbs: list[str],
                title: str, meta: dict, date: str, author: str, paragraphs: list[str],
                attachments: list[dict], prev: tuple[str, str] | None, next_: tuple[str, str] | None,
-               ids: tuple[str, str], show_validity: bool) -> str:
+               ids: tuple[str, str], show_validity: bool, rel: list[tuple[str, str]] = ()) -> str:
     """Detail page: metadata table, form _newscontent_fromname, #vsb_content .v_news_content [C/G]."""
     cells = [(lab, meta.get(key) or "") for key, lab in VSB_LABELS if key != "validity_text" or show_validity]
     cells.insert(2, ("存放位置", ""))
@@ -353,6 +368,7 @@ def vsb_detail(*, site_name: str, site_code: str, nav: list[tuple[str, str]], cr
 </form>
 <div class="pn">{pn}</div>
 <div class="close"><a href="javascript:window.close()">关闭窗口</a></div>
+{related(list(rel), "相关链接")}
 </div>
 {vsb_footer(site_name, site_code)}
 </body></html>"""

@@ -1,0 +1,213 @@
+"""Exports of the archive: JSONL, CSV, Parquet, one text file per document, and WARC."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from .store import Archive, ArchiveError, _filters
+
+FORMATS = ("jsonl", "csv", "parquet", "txt", "warc")
+JSON_FIELDS = ("metadata", "reply", "attachments", "flags")
+COLUMNS = ("url", "site", "kind", "document_status", "first_seen", "last_seen", "version", "version_status",
+           "fetched_at", "title", "text", "text_simplified", "published_date", "metadata", "reply", "attachments",
+           "flags", "extractor_version", "content_hash", "blob_sha256")
+
+
+def rows(archive: Archive, site=None, kind=None, since=None, all_versions=False) -> Iterator[tuple]:
+    """Raw rows in COLUMNS order, JSON fields still as JSON text: one per document or per version."""
+    where, args = _filters(site, kind, since, "d")
+    if all_versions:
+        join = "JOIN versions v ON v.document_id = d.id"
+    else:   # the latest version with content (a removed document keeps its last text)
+        join = ("JOIN versions v ON v.id = (SELECT id FROM versions WHERE document_id = d.id AND status = 'active' "
+                "ORDER BY number DESC LIMIT 1)")
+    sql = ("SELECT d.url, d.site, d.kind, d.status, d.first_seen, d.last_seen, v.number, v.status, v.fetched_at, "
+           "v.title, v.text, coalesce(v.text_simplified, v.text), v.published_date, v.metadata, v.reply, "
+           f"v.attachments, v.flags, v.extractor_version, v.content_hash, v.blob_sha256 FROM documents d {join} "
+           f"{where} ORDER BY d.id, v.number")
+    yield from archive.conn.execute(sql, args)
+
+
+def records(archive: Archive, simplified=False, **filters) -> Iterator[dict]:
+    for r in rows(archive, **filters):
+        rec = dict(zip(COLUMNS, r))
+        for k in JSON_FIELDS:
+            rec[k] = json.loads(rec[k]) if rec[k] else None
+        if simplified:
+            rec["text"] = rec["text_simplified"]
+        yield rec
+
+
+def export(archive: Archive, fmt: str, out: str | Path, simplified=False, progress=None, **filters) -> int:
+    """Write the export; returns the number of records (or WARC records) written."""
+    if fmt not in FORMATS:
+        raise ArchiveError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
+    out = Path(out)
+    fn = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "txt": _txt, "warc": export_warc}[fmt]
+    if fmt != "txt":
+        out.parent.mkdir(parents=True, exist_ok=True)
+    return fn(archive, out, simplified=simplified, progress=progress, **filters)
+
+
+def _jsonl(archive, out: Path, simplified=False, progress=None, **filters) -> int:
+    """Lines built from the stored JSON text directly: no parse and re-serialise per record."""
+    n = 0
+    dumps = json.dumps
+    with open(out, "w", encoding="utf-8") as f:
+        for r in rows(archive, **filters):
+            vals = list(r)
+            if simplified:
+                vals[10] = vals[11]
+            parts = []
+            for i, (k, v) in enumerate(zip(COLUMNS, vals)):
+                if k in JSON_FIELDS:
+                    parts.append(f'"{k}":{v if v else "null"}')
+                else:
+                    parts.append(f'"{k}":{dumps(v, ensure_ascii=False)}')
+            f.write("{" + ",".join(parts) + "}\n")
+            n += 1
+            if progress:
+                progress()
+    return n
+
+
+def _csv(archive, out: Path, simplified=False, progress=None, **filters) -> int:
+    n = 0
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        for r in rows(archive, **filters):
+            vals = list(r)
+            if simplified:
+                vals[10] = vals[11]
+            w.writerow(["" if v is None else v for v in vals])
+            n += 1
+            if progress:
+                progress()
+    return n
+
+
+def parquet_schema():
+    import pyarrow as pa
+    s = pa.string()
+    meta = pa.struct([(k, s) for k in ("index_no", "doc_no", "issuer", "topic", "genre", "written_date",
+                                       "published_date", "keywords", "validity")])
+    reply = pa.struct([(k, s) for k in ("kind", "addressee", "number", "session", "signer", "signed_date")])
+    att = pa.list_(pa.struct([("url", s), ("name", s)]))
+    fields = []
+    for c in COLUMNS:
+        t = {"version": pa.int64(), "metadata": meta, "reply": reply, "attachments": att}.get(c, s)
+        fields.append((c, t))
+    return pa.schema(fields)
+
+
+def _parquet(archive, out: Path, simplified=False, progress=None, batch=5000, **filters) -> int:
+    """Metadata, reply and attachments as Parquet structs; flags as JSON text (their keys vary)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    schema = parquet_schema()
+    n = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as w:
+        chunk = []
+        for rec in records(archive, simplified=simplified, **filters):
+            rec["flags"] = json.dumps(rec["flags"], ensure_ascii=False) if rec["flags"] is not None else None
+            chunk.append(rec)
+            n += 1
+            if progress:
+                progress()
+            if len(chunk) >= batch:
+                w.write_table(pa.Table.from_pylist(chunk, schema=schema))
+                chunk = []
+        if chunk or n == 0:
+            w.write_table(pa.Table.from_pylist(chunk, schema=schema))
+    return n
+
+
+UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def safe_name(title: str | None, url: str, limit: int = 80) -> str:
+    """A file name from a title that cannot leave its folder: no separators, no '..', bounded length."""
+    base = UNSAFE.sub("_", title or "").replace("..", "_").strip(" ._") or "untitled"
+    base = base[:limit]
+    return f"{base}-{hashlib.sha1(url.encode()).hexdigest()[:10]}.txt"
+
+
+def _txt(archive, out: Path, simplified=False, progress=None, **filters) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    root = out.resolve()
+    n = 0
+    for rec in records(archive, simplified=simplified, **filters):
+        folder = root / (UNSAFE.sub("_", rec["site"] or "unknown").replace("..", "_").strip(" .") or "unknown")
+        path = (folder / safe_name(rec["title"], rec["url"])).resolve()
+        if root not in path.parents:
+            raise ArchiveError(f"refusing to write outside {root}: {path}")
+        folder.mkdir(exist_ok=True)
+        head = [rec["title"] or "", rec["url"], f"published: {rec['published_date'] or ''}",
+                f"version: {rec['version']} fetched {rec['fetched_at']}", ""]
+        path.write_text("\n".join(head) + (rec["text"] or "") + "\n", encoding="utf-8")
+        n += 1
+        if progress:
+            progress()
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
+# WARC
+# ---------------------------------------------------------------------------------------------
+
+REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 404: "Not Found", 410: "Gone"}
+
+
+def export_warc(archive: Archive, out: Path, simplified=False, progress=None, site=None, kind=None, since=None,
+                all_versions=True) -> int:
+    """Every stored raw response as a WARC response record; a repeated body as a revisit record."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+    where, args = _filters(site, kind, since, "d")
+    sql = ("SELECT f.url, f.fetched_at, f.http_status, f.etag, f.last_modified, f.content_type, f.blob_sha256 "
+           f"FROM fetches f JOIN documents d ON d.url = f.url {where} "
+           + ("AND" if where else "WHERE") + " f.blob_sha256 IS NOT NULL ORDER BY f.id")
+    first: dict[str, tuple[str, str]] = {}
+    n = 0
+    with open(out, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(out.name, {"software": "govarchive", "format": "WARC/1.1"}))
+        for url, at, status, etag, lm, ctype, sha in archive.conn.execute(sql, args).fetchall():
+            date = _warc_date(at)
+            status = status or 200
+            headers = [("Content-Type", ctype or "text/html")]
+            if etag:
+                headers.append(("ETag", etag))
+            if lm:
+                headers.append(("Last-Modified", lm))
+            if sha in first:
+                http = StatusAndHeaders(f"{status} {REASONS.get(status, 'OK')}", headers, protocol="HTTP/1.1")
+                rec = writer.create_revisit_record(url, digest=first[sha][2], refers_to_uri=first[sha][0],
+                                                   refers_to_date=first[sha][1], http_headers=http,
+                                                   warc_headers_dict={"WARC-Date": date})
+            else:
+                body = archive.get_blob(sha)
+                headers.append(("Content-Length", str(len(body))))
+                http = StatusAndHeaders(f"{status} {REASONS.get(status, 'OK')}", headers, protocol="HTTP/1.1")
+                rec = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                warc_headers_dict={"WARC-Date": date})
+                first[sha] = (url, date, rec.rec_headers.get_header("WARC-Payload-Digest"))
+            writer.write_record(rec)
+            n += 1
+            if progress:
+                progress()
+    return n
+
+
+def _warc_date(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (TypeError, ValueError):
+        return iso

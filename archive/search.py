@@ -1,0 +1,107 @@
+"""Chinese full-text search: FTS5 over character bigrams, so 2-character words like 科技 match.
+
+SQLite's trigram tokenizer cannot match queries shorter than three characters, and unicode61
+alone treats a run of Han characters as one token. We index each Han run as its overlapping
+bigrams (and other words as they are); a query becomes the AND of its bigrams, ranked by bm25
+(title weighted above body), and each hit is then checked for the exact phrase in the text,
+which also gives the snippet.
+"""
+from __future__ import annotations
+
+import re
+
+HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+")
+SNIPPET = 36
+
+
+class SearchError(ValueError):
+    """A query that cannot be searched, with the reason."""
+
+
+def tokens(text: str | None) -> str:
+    out = []
+    for m in HAN_RUN.finditer(text or ""):
+        run = m.group(0)
+        if run[0].isascii():
+            out.append(run.lower())
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return " ".join(out)
+
+
+def fts_query(query: str) -> tuple[str, list[str]]:
+    """The FTS5 MATCH expression for a user query, and the phrases each hit must contain.
+
+    Every term is quoted, so FTS5 syntax characters in user input are inert.
+    """
+    from crawler.cleaning import t2s
+    q = t2s().convert(query.strip())
+    phrases = [p for p in re.split(r"\s+", q) if p]
+    terms = []
+    for p in phrases:
+        for tok in tokens(p).split():
+            terms.append('"' + tok.replace('"', '""') + '"')
+    if not terms:
+        raise SearchError(f"nothing to search for in {query!r}: give at least one Chinese character, letter or digit")
+    runs = [m.group(0).lower() for p in phrases for m in HAN_RUN.finditer(p)]
+    return " AND ".join(dict.fromkeys(terms)), runs
+
+
+def search(archive, query: str, site: str | None = None, limit: int = 20) -> list[dict]:
+    """Ranked hits with snippets: [{url, site, title, version, score, snippet}]."""
+    from crawler.cleaning import t2s
+    match, phrases = fts_query(query)
+    single = [p for p in phrases if len(p) == 1]
+    args: list = [match]
+    where = ""
+    if site:
+        where = "AND d.site = ?"
+        args.append(site)
+    sql = (
+        "SELECT d.url, d.site, v.title, v.number, coalesce(v.text_simplified, v.text), bm25(search, 4.0, 1.0) AS score "
+        "FROM search JOIN documents d ON d.id = search.rowid "
+        "JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version "
+        f"WHERE search MATCH ? {where} ORDER BY score LIMIT ?")
+    hits = []
+    offset_limit = max(limit * 5, 50)
+    rows = archive.conn.execute(sql, args + [offset_limit]).fetchall() if not single else _like(archive, phrases, site, offset_limit)
+    for url, s, title, number, text, score in rows:
+        title_s = t2s().convert(title or "")
+        hay = re.sub(r"\s+", "", title_s + "\n" + (text or "")).lower()
+        if not all(p in hay for p in phrases if p):
+            continue
+        hits.append({"url": url, "site": s, "title": title, "version": number, "score": round(-score, 4),
+                     "snippet": snippet(text or title_s, phrases)})
+        if len(hits) >= limit:
+            break
+    return hits
+
+
+def _like(archive, phrases, site, limit):
+    """One-character queries are not in the bigram index: scan the latest texts instead."""
+    cond = " AND ".join(["(coalesce(v.text_simplified, v.text) LIKE ? OR v.title LIKE ?)"] * len(phrases))
+    args = []
+    for p in phrases:
+        args += [f"%{p}%", f"%{p}%"]
+    if site:
+        cond += " AND d.site = ?"
+        args.append(site)
+    return archive.conn.execute(
+        "SELECT d.url, d.site, v.title, v.number, coalesce(v.text_simplified, v.text), 0.0 FROM documents d "
+        f"JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version WHERE {cond} LIMIT ?",
+        args + [limit]).fetchall()
+
+
+def snippet(text: str, phrases: list[str]) -> str:
+    flat = re.sub(r"\s+", " ", text)
+    low = flat.lower()
+    for p in phrases:
+        i = low.find(p)
+        if i >= 0:
+            start = max(0, i - SNIPPET)
+            end = min(len(flat), i + len(p) + SNIPPET)
+            hit = flat[i:i + len(p)]
+            return ("…" if start else "") + flat[start:i] + "【" + hit + "】" + flat[i + len(p):end] + ("…" if end < len(flat) else "")
+    return flat[: SNIPPET * 2]

@@ -1,0 +1,579 @@
+"""The versioned archive: one SQLite file, built on sqlite-utils.
+
+Tables: ``documents`` (one per canonical URL), ``versions`` (a row per real change of the
+extracted content, or a ``gone`` tombstone), ``blobs`` (raw bodies, content-addressed, zstd),
+``fetches`` (every attempt and its outcome), ``runs`` (crawl runs), ``dicts`` (per-site zstd
+dictionaries) and ``search`` (FTS5 over character bigrams of the latest versions).
+
+Every ingest is one transaction (or part of a ``batch()``), retried with backoff while another
+writer holds the lock. WAL mode lets readers run during a crawl.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+import zstandard
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential, wait_random
+
+from crawler.portals import canonical_url, site_of
+
+DEFAULT_DB = "data/govarchive.db"
+OUTCOMES = ("new_version", "unchanged", "not_modified", "gone", "error")
+ZSTD_LEVEL = 10
+DICT_AFTER = 64          # blobs of a site before its dictionary is trained
+DICT_SIZE = 64 * 1024
+
+
+def default_path(path: str | os.PathLike | None = None) -> Path:
+    """--db / ARCHIVE_DB, then GOVARCHIVE_DB, then ./data/govarchive.db."""
+    return Path(path or os.environ.get("GOVARCHIVE_DB") or DEFAULT_DB)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _locked(e: BaseException) -> bool:
+    return isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e))
+
+
+retry_locked = retry(retry=retry_if_exception(_locked), wait=wait_exponential(multiplier=0.05, max=2) + wait_random(0, 0.05),
+                     stop=stop_after_delay(120), reraise=True)
+
+
+class ArchiveError(Exception):
+    """A clear, user-facing problem with the archive or the input given to it."""
+
+
+@dataclass
+class Outcome:
+    outcome: str
+    document_id: int | None
+    version: int | None
+    fetch_id: int
+    message: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema and migrations. Each migration is applied once, in order; ``meta.schema_version``
+# records how far an archive is. Never edit a released migration: add one.
+# ---------------------------------------------------------------------------------------------
+
+MIGRATIONS: list[str] = [
+    # 1: the first release
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+    CREATE TABLE runs (id INTEGER PRIMARY KEY, spider TEXT, job TEXT, started TEXT, ended TEXT, counts TEXT);
+    CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, codec TEXT NOT NULL, data BLOB NOT NULL);
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, site TEXT, kind TEXT,
+        first_seen TEXT, last_seen TEXT, status TEXT NOT NULL DEFAULT 'active', latest_version INTEGER);
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY, document_id INTEGER NOT NULL REFERENCES documents(id), number INTEGER NOT NULL,
+        fetched_at TEXT NOT NULL, status TEXT NOT NULL, title TEXT, text TEXT, text_simplified TEXT,
+        published_date TEXT, metadata TEXT, reply TEXT, attachments TEXT, flags TEXT, extractor_version TEXT,
+        content_hash TEXT NOT NULL, blob_sha256 TEXT REFERENCES blobs(sha256), fetch_id INTEGER,
+        UNIQUE (document_id, number));
+    CREATE TABLE fetches (
+        id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id), url TEXT NOT NULL, document_id INTEGER,
+        fetched_at TEXT NOT NULL, http_status INTEGER, etag TEXT, last_modified TEXT, bytes INTEGER,
+        duration_ms INTEGER, outcome TEXT NOT NULL, error TEXT, version_id INTEGER, blob_sha256 TEXT);
+    CREATE INDEX fetches_url ON fetches(url, id);
+    CREATE INDEX versions_document ON versions(document_id, number);
+    """,
+    # 2: per-site zstd dictionaries, the bigram search index, run and fetch lookups
+    """
+    CREATE TABLE dicts (id INTEGER PRIMARY KEY, site TEXT NOT NULL, created TEXT, data BLOB NOT NULL);
+    ALTER TABLE fetches ADD COLUMN content_type TEXT;
+    CREATE VIRTUAL TABLE search USING fts5(title, body, content='', tokenize='unicode61');
+    CREATE INDEX fetches_run ON fetches(run_id, outcome);
+    CREATE INDEX documents_site ON documents(site, kind);
+    CREATE INDEX versions_fetched ON versions(fetched_at);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def content_hash(title, text, metadata, reply, attachments, published_date) -> str:
+    """Hash of the normalised extracted content: what a reader sees, not the raw HTML."""
+    norm_text = "\n".join(" ".join(line.split()) for line in (text or "").split("\n") if line.strip())
+    payload = {"title": " ".join((title or "").split()), "text": norm_text, "metadata": metadata or {},
+               "reply": reply, "attachments": sorted(a["url"] for a in (attachments or [])),
+               "published_date": published_date}
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+GONE_HASH = "gone"
+
+
+class Archive:
+    """A versioned archive in one SQLite file. Use as a context manager or call ``close()``."""
+
+    def __init__(self, path: str | os.PathLike | None = None, readonly: bool = False, migrate_to: int | None = None):
+        self.path = default_path(path)
+        self.readonly = readonly
+        if readonly:
+            if not self.path.exists():
+                raise ArchiveError(f"no archive at {self.path}")
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._cctx = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+        self._dicts: dict[int, zstandard.ZstdCompressionDict] = {}
+        self._site_blobs: dict[str, int] = {}     # blobs seen per site until its dictionary exists
+        self._in_tx = False
+        if not readonly:
+            self._pragmas()
+            self._migrate(migrate_to or SCHEMA_VERSION)
+        self._check_version()
+
+    # -----------------------------------------------------------------------------------------
+    def _pragmas(self) -> None:
+        try:
+            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            raise ArchiveError(f"{self.path} is not a govarchive database: {e}") from e
+        if mode.lower() != "wal":
+            raise ArchiveError(f"could not switch {self.path} to WAL mode")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+
+    def schema_version(self) -> int:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            return 0
+        except sqlite3.DatabaseError as e:
+            raise ArchiveError(f"{self.path} is not a govarchive database: {e}") from e
+        return int(row[0]) if row else 0
+
+    @retry_locked
+    def _migrate(self, target: int) -> None:
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise ArchiveError(f"{self.path} has schema version {current}; this govarchive knows up to "
+                               f"{SCHEMA_VERSION}: upgrade govarchive")
+        if current >= target:
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = self.schema_version()
+            for n in range(current, target):
+                for stmt in MIGRATIONS[n].split(";"):
+                    if stmt.strip():
+                        self.conn.execute(stmt)
+                self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(n + 1),))
+            if current < 2 <= target:
+                self._rebuild_search()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def _check_version(self) -> None:
+        v = self.schema_version()
+        if self.readonly and v != SCHEMA_VERSION:
+            raise ArchiveError(f"{self.path} has schema version {v}, expected {SCHEMA_VERSION}: open it once "
+                               f"read-write to migrate")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -----------------------------------------------------------------------------------------
+    @contextmanager
+    def batch(self):
+        """Group several writes in one transaction (the Scrapy pipeline commits every few items)."""
+        if self._in_tx:
+            yield
+            return
+        self._begin()
+        self._in_tx = True
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_tx = False
+
+    @retry_locked
+    def _begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    @contextmanager
+    def _write(self):
+        if self._in_tx:
+            yield
+        else:
+            with self.batch():
+                yield
+
+    # -----------------------------------------------------------------------------------------
+    # runs
+    # -----------------------------------------------------------------------------------------
+    def start_run(self, spider: str, job: str | None = None) -> int:
+        with self._write():
+            cur = self.conn.execute("INSERT INTO runs (spider, job, started) VALUES (?, ?, ?)", (spider, job, now()))
+            return cur.lastrowid
+
+    def finish_run(self, run_id: int) -> dict:
+        counts = dict(self.conn.execute(
+            "SELECT outcome, count(*) FROM fetches WHERE run_id = ? GROUP BY outcome", (run_id,)).fetchall())
+        with self._write():
+            self.conn.execute("UPDATE runs SET ended = ?, counts = ? WHERE id = ?", (now(), json.dumps(counts), run_id))
+        return counts
+
+    def done_in_job(self, job: str, url: str) -> bool:
+        """Was ``url`` fetched to a final outcome by a run of this job (resume after a crash)?"""
+        row = self.conn.execute(
+            "SELECT 1 FROM fetches f JOIN runs r ON r.id = f.run_id WHERE r.job = ? AND f.url = ? "
+            "AND f.outcome != 'error' LIMIT 1", (job, canonical_url(url))).fetchone()
+        return row is not None
+
+    # -----------------------------------------------------------------------------------------
+    # blobs
+    # -----------------------------------------------------------------------------------------
+    def put_blob(self, body: bytes, site: str | None = None) -> str:
+        sha = hashlib.sha256(body).hexdigest()
+        if self.conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)).fetchone():
+            return sha
+        codec, data = self._compress(body, site)
+        self.conn.execute("INSERT INTO blobs (sha256, size, codec, data) VALUES (?, ?, ?, ?)",
+                          (sha, len(body), codec, data))
+        return sha
+
+    def _compress(self, body: bytes, site: str | None) -> tuple[str, bytes]:
+        d = self._site_dict(site) if site else None
+        if d is None:
+            return "zstd", self._cctx.compress(body)
+        dict_id, zd = d
+        return f"zstd:{dict_id}", zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=zd).compress(body)
+
+    def _site_dict(self, site: str):
+        """The site's zstd dictionary, trained from its first DICT_AFTER bodies once there are that many."""
+        if self._site_blobs.get(site, 0) < 0:
+            dict_id = -self._site_blobs[site]
+            return dict_id, self._dict(dict_id)
+        row = self.conn.execute("SELECT id FROM dicts WHERE site = ? ORDER BY id DESC LIMIT 1", (site,)).fetchone()
+        if row:
+            self._site_blobs[site] = -row[0]
+            return row[0], self._dict(row[0])
+        if site not in self._site_blobs:
+            self._site_blobs[site] = self.conn.execute(
+                "SELECT count(DISTINCT f.blob_sha256) FROM fetches f JOIN documents d ON d.url = f.url "
+                "WHERE d.site = ? AND f.blob_sha256 IS NOT NULL", (site,)).fetchone()[0]
+        self._site_blobs[site] += 1
+        if self._site_blobs[site] < DICT_AFTER:
+            return None
+        samples = [self.get_blob(sha) for (sha,) in self.conn.execute(
+            "SELECT DISTINCT f.blob_sha256 FROM fetches f JOIN documents d ON d.url = f.url WHERE d.site = ? "
+            "AND f.blob_sha256 IS NOT NULL ORDER BY f.id DESC LIMIT 256", (site,))]
+        try:
+            zd = zstandard.train_dictionary(DICT_SIZE, samples)
+        except zstandard.ZstdError:
+            return None
+        cur = self.conn.execute("INSERT INTO dicts (site, created, data) VALUES (?, ?, ?)", (site, now(), zd.as_bytes()))
+        self._dicts[cur.lastrowid] = zd
+        self._site_blobs[site] = -cur.lastrowid
+        return cur.lastrowid, zd
+
+    def _dict(self, dict_id: int) -> zstandard.ZstdCompressionDict:
+        if dict_id not in self._dicts:
+            row = self.conn.execute("SELECT data FROM dicts WHERE id = ?", (dict_id,)).fetchone()
+            if row is None:
+                raise ArchiveError(f"zstd dictionary {dict_id} is missing")
+            self._dicts[dict_id] = zstandard.ZstdCompressionDict(row[0])
+        return self._dicts[dict_id]
+
+    def get_blob(self, sha: str) -> bytes:
+        row = self.conn.execute("SELECT codec, data FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+        if row is None:
+            raise ArchiveError(f"blob {sha} is not in the archive")
+        return self._decompress(*row)
+
+    def _decompress(self, codec: str, data: bytes) -> bytes:
+        if codec == "zstd":
+            return zstandard.ZstdDecompressor().decompress(data)
+        if codec.startswith("zstd:"):
+            return zstandard.ZstdDecompressor(dict_data=self._dict(int(codec[5:]))).decompress(data)
+        raise ArchiveError(f"unknown blob codec {codec!r}")
+
+    # -----------------------------------------------------------------------------------------
+    # ingest
+    # -----------------------------------------------------------------------------------------
+    def last_fetch_validators(self, url: str) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified of the newest 200 fetch whose content the archive holds."""
+        row = self.conn.execute(
+            "SELECT etag, last_modified FROM fetches WHERE url = ? AND http_status = 200 AND outcome IN "
+            "('new_version', 'unchanged') ORDER BY id DESC LIMIT 1", (canonical_url(url),)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def ingest(self, url: str, *, status: int | None, body: bytes | None = None, headers: dict | None = None,
+               document=None, error: str | None = None, run_id: int | None = None, kind: str | None = None,
+               duration_ms: int | None = None, fetched_at: str | None = None) -> Outcome:
+        """Record one fetch of ``url`` and decide its outcome; one transaction.
+
+        ``document`` is the extraction result (crawler.extract.Document) when the caller already
+        has it; otherwise a 200 body is extracted here. ``error`` marks a failed download.
+        """
+        from crawler.extract import ExtractionError, extract
+        headers = {k.lower(): v for k, v in (headers or {}).items()}
+        curl = canonical_url(url)
+        fetched_at = fetched_at or now()
+        site = site_of(curl)
+        if status == 200 and body is not None and document is None and error is None:
+            try:
+                document = extract(body, url, headers.get("content-type"))
+            except ExtractionError as e:
+                error = f"extraction failed: {e}"
+            except Exception as e:  # noqa: BLE001 - never let one page stop a crawl
+                error = f"extraction crashed: {type(e).__name__}: {e}"
+        with self._write():
+            return self._ingest(curl, site, kind, status, body, headers, document, error, run_id, duration_ms,
+                                fetched_at)
+
+    def _ingest(self, url, site, kind, status, body, headers, document, error, run_id, duration_ms, fetched_at):
+        doc_row = self.conn.execute("SELECT id, status, latest_version FROM documents WHERE url = ?", (url,)).fetchone()
+        latest = None
+        if doc_row and doc_row[2]:
+            latest = self.conn.execute("SELECT content_hash, text, blob_sha256, status FROM versions "
+                                       "WHERE document_id = ? AND number = ?", (doc_row[0], doc_row[2])).fetchone()
+        blob = self.put_blob(body, site) if (body and status == 200) else None
+        fetch = dict(run_id=run_id, url=url, fetched_at=fetched_at, http_status=status, etag=headers.get("etag"),
+                     last_modified=headers.get("last-modified"), bytes=len(body) if body is not None else None,
+                     duration_ms=duration_ms, blob_sha256=blob, document_id=doc_row[0] if doc_row else None)
+
+        def record(outcome, message=None, version_id=None, number=None, doc_id=None):
+            fid = self.conn.execute(
+                "INSERT INTO fetches (run_id, url, document_id, fetched_at, http_status, etag, last_modified, bytes, "
+                "duration_ms, outcome, error, version_id, blob_sha256, content_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (fetch["run_id"], url, doc_id or fetch["document_id"], fetched_at, status, fetch["etag"],
+                 fetch["last_modified"], fetch["bytes"], duration_ms, outcome, message, version_id, blob,
+                 headers.get("content-type"))).lastrowid
+            return Outcome(outcome, doc_id or fetch["document_id"], number, fid, message)
+
+        if error:
+            return record("error", error)
+        if status == 304:
+            if not doc_row:
+                return record("error", "HTTP 304 for a document the archive does not have")
+            self._touch(doc_row[0], fetched_at)
+            return record("not_modified")
+        if status in (404, 410):
+            if not doc_row:
+                return record("error", f"HTTP {status} for a URL the archive never had")
+            if latest and latest[3] == "gone":
+                self._touch(doc_row[0], fetched_at)
+                return record("gone", f"HTTP {status}: still gone")
+            vid, number = self._add_version(doc_row[0], fetched_at, None, GONE_HASH, None, status="gone")
+            self.conn.execute("UPDATE documents SET status = 'gone', last_seen = ? WHERE id = ?", (fetched_at, doc_row[0]))
+            out = record("gone", f"HTTP {status}", vid, number)
+            self._link_fetch(vid, out.fetch_id)
+            return out
+        if status != 200:
+            return record("error", f"HTTP {status}")
+        if document is None:
+            return record("error", "no body to extract")
+        problem = self._garbage(document, headers, body, latest)
+        if problem:
+            return record("error", problem)
+        h = content_hash(document.title, document.text, document.metadata, document.reply, document.attachments,
+                         document.published_date)
+        if doc_row is None:
+            doc_id = self.conn.execute(
+                "INSERT INTO documents (url, site, kind, first_seen, last_seen, status) VALUES (?,?,?,?,?, 'active')",
+                (url, site, kind or _kind_of(document), fetched_at, fetched_at)).lastrowid
+        else:
+            doc_id = doc_row[0]
+            if kind and not self.conn.execute("SELECT kind FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]:
+                self.conn.execute("UPDATE documents SET kind = ? WHERE id = ?", (kind, doc_id))
+        if latest and latest[0] == h:
+            self._touch(doc_id, fetched_at)
+            return record("unchanged", doc_id=doc_id)
+        vid, number = self._add_version(doc_id, fetched_at, document, h, blob)
+        self.conn.execute("UPDATE documents SET status = 'active', last_seen = ? WHERE id = ?", (fetched_at, doc_id))
+        out = record("new_version", None, vid, number, doc_id)
+        self._link_fetch(vid, out.fetch_id)
+        return out
+
+    @staticmethod
+    def _garbage(document, headers, body, latest) -> str | None:
+        """Pages that must never become a version: empty, truncated, or emptier than before."""
+        length = headers.get("content-length")
+        if body is not None and length and str(length).isdigit() and len(body) < int(length) \
+                and not headers.get("content-encoding"):
+            return f"truncated body: {len(body)} of {length} bytes"
+        if not document.text and not document.title:
+            return "no main text and no title: not a document page"
+        if latest and latest[3] != "gone" and latest[1] and not document.text:
+            return "no main text; the previous version is kept"
+        if latest and latest[3] != "gone" and latest[1] and body is not None \
+                and b"</html>" not in body[-4096:].lower() and len(document.text) < 0.6 * len(latest[1]):
+            return "body ends before </html> and lost most of its text: treated as truncated"
+        return None
+
+    def _touch(self, doc_id: int, at: str) -> None:
+        self.conn.execute("UPDATE documents SET last_seen = ? WHERE id = ?", (at, doc_id))
+
+    def _link_fetch(self, version_id: int, fetch_id: int) -> None:
+        self.conn.execute("UPDATE versions SET fetch_id = ? WHERE id = ?", (fetch_id, version_id))
+
+    def _add_version(self, doc_id, fetched_at, d, h, blob, status="active") -> tuple[int, int]:
+        prev = self.conn.execute("SELECT coalesce(max(number), 0) FROM versions WHERE document_id = ?",
+                                 (doc_id,)).fetchone()[0]
+        number = prev + 1
+        j = lambda x: json.dumps(x, ensure_ascii=False) if x is not None else None
+        if d is None:
+            row = (doc_id, number, fetched_at, status, None, None, None, None, None, None, None, None, None, h, blob)
+        else:
+            simplified = d.text_simplified if d.text_simplified != d.text else None
+            row = (doc_id, number, fetched_at, status, d.title, d.text, simplified, d.published_date, j(d.metadata),
+                   j(d.reply), j(d.attachments), j(d.flags), d.extractor_version, h, blob)
+        vid = self.conn.execute(
+            "INSERT INTO versions (document_id, number, fetched_at, status, title, text, text_simplified, "
+            "published_date, metadata, reply, attachments, flags, extractor_version, content_hash, blob_sha256) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row).lastrowid
+        self._index(doc_id, prev, d)
+        self.conn.execute("UPDATE documents SET latest_version = ? WHERE id = ?", (number, doc_id))
+        return vid, number
+
+    # -----------------------------------------------------------------------------------------
+    # search index: the latest version of each document, as character bigrams
+    # -----------------------------------------------------------------------------------------
+    def _index(self, doc_id: int, prev_number: int, d) -> None:
+        from .search import tokens
+        if prev_number:
+            old = self.conn.execute("SELECT title, coalesce(text_simplified, text), status FROM versions "
+                                    "WHERE document_id = ? AND number = ?", (doc_id, prev_number)).fetchone()
+            if old and old[2] != "gone":
+                self.conn.execute("INSERT INTO search (search, rowid, title, body) VALUES ('delete', ?, ?, ?)",
+                                  (doc_id, tokens(old[0]), tokens(old[1])))
+        if d is not None:
+            from crawler.cleaning import t2s
+            title = t2s().convert(d.title or "") if d.script == "traditional" else (d.title or "")
+            self.conn.execute("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)",
+                              (doc_id, tokens(title), tokens(d.text_simplified)))
+
+    def _rebuild_search(self) -> None:
+        from .search import tokens
+        self.conn.execute("INSERT INTO search (search) VALUES ('delete-all')")
+        for doc_id, title, text in self.conn.execute(
+                "SELECT v.document_id, v.title, coalesce(v.text_simplified, v.text) FROM versions v JOIN documents d "
+                "ON d.id = v.document_id AND d.latest_version = v.number WHERE v.status = 'active'").fetchall():
+            self.conn.execute("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)",
+                              (doc_id, tokens(title), tokens(text)))
+
+    # -----------------------------------------------------------------------------------------
+    # reading
+    # -----------------------------------------------------------------------------------------
+    def document(self, url: str) -> dict:
+        row = self.db.execute("SELECT * FROM documents WHERE url = ?", [canonical_url(url)]).fetchone()
+        if row is None:
+            raise ArchiveError(f"no document {canonical_url(url)} in {self.path}")
+        cols = [c[0] for c in self.db.execute("SELECT * FROM documents LIMIT 0").description]
+        return dict(zip(cols, row))
+
+    def versions(self, url: str) -> list[dict]:
+        doc = self.document(url)
+        return [self._version_dict(r) for r in self.db.query(
+            "SELECT * FROM versions WHERE document_id = ? ORDER BY number", [doc["id"]])]
+
+    def version(self, url: str, number: int | None = None, content: bool = False) -> dict:
+        """Version ``number`` (default: the latest; with ``content``, the latest that is not a tombstone)."""
+        vs = self.versions(url)
+        if number is None:
+            pool = [v for v in vs if v["status"] != "gone"] if content else vs
+            if not pool:
+                raise ArchiveError(f"{url} has no version with content")
+            return pool[-1]
+        for v in vs:
+            if v["number"] == number:
+                return v
+        raise ArchiveError(f"{url} has no version {number} (it has 1..{len(vs)})")
+
+    @staticmethod
+    def _version_dict(r: dict) -> dict:
+        out = dict(r)
+        for k in ("metadata", "reply", "attachments", "flags"):
+            out[k] = json.loads(out[k]) if out.get(k) else ({} if k in ("metadata", "flags") else
+                                                             ([] if k == "attachments" else None))
+        if out.get("text_simplified") is None:
+            out["text_simplified"] = out.get("text")
+        return out
+
+    def history(self, url: str) -> list[dict]:
+        doc = self.document(url)
+        return list(self.db.query(
+            "SELECT f.fetched_at, f.http_status, f.outcome, f.error, v.number AS version, f.bytes, f.duration_ms "
+            "FROM fetches f LEFT JOIN versions v ON v.id = f.version_id WHERE f.url = ? ORDER BY f.id", [doc["url"]]))
+
+    def stats(self) -> dict:
+        q = lambda sql: self.conn.execute(sql).fetchone()[0]
+        by_site = {r[0]: {"documents": r[1], "gone": r[2]} for r in self.conn.execute(
+            "SELECT site, count(*), sum(status = 'gone') FROM documents GROUP BY site ORDER BY site")}
+        outcomes = dict(self.conn.execute("SELECT outcome, count(*) FROM fetches GROUP BY outcome"))
+        return {"path": str(self.path), "schema_version": self.schema_version(),
+                "documents": q("SELECT count(*) FROM documents"), "versions": q("SELECT count(*) FROM versions"),
+                "tombstones": q("SELECT count(*) FROM versions WHERE status = 'gone'"),
+                "fetches": q("SELECT count(*) FROM fetches"), "fetch_outcomes": outcomes,
+                "blobs": q("SELECT count(*) FROM blobs"), "raw_bytes": q("SELECT coalesce(sum(size), 0) FROM blobs"),
+                "stored_blob_bytes": q("SELECT coalesce(sum(length(data)), 0) FROM blobs"),
+                "runs": q("SELECT count(*) FROM runs"), "file_bytes": self.path.stat().st_size, "sites": by_site}
+
+    def list_documents(self, site: str | None = None, kind: str | None = None, since: str | None = None) -> Iterator[dict]:
+        where, args = _filters(site, kind, since, "d")
+        yield from self.db.query(
+            "SELECT d.url, d.site, d.kind, d.status, d.latest_version, d.first_seen, d.last_seen, v.title, "
+            f"v.published_date FROM documents d LEFT JOIN versions v ON v.document_id = d.id AND "
+            f"v.number = d.latest_version {where} ORDER BY d.site, d.url", args)
+
+    def changes(self, since: str, site: str | None = None) -> list[dict]:
+        where, args = _filters(site, None, None, "d")
+        where = (where + " AND " if where else "WHERE ") + "v.fetched_at >= ?"
+        return list(self.db.query(
+            "SELECT d.url, d.site, v.number AS version, v.fetched_at, v.status, v.title, "
+            "CASE WHEN v.status = 'gone' THEN 'removed' WHEN v.number = 1 THEN 'new' ELSE 'changed' END AS change "
+            f"FROM versions v JOIN documents d ON d.id = v.document_id {where} ORDER BY v.fetched_at, d.url",
+            args + [since]))
+
+
+def _filters(site, kind, since, alias) -> tuple[str, list]:
+    conds, args = [], []
+    if site:
+        conds.append(f"{alias}.site = ?")
+        args.append(site)
+    if kind:
+        conds.append(f"{alias}.kind = ?")
+        args.append(kind)
+    if since:
+        conds.append(f"{alias}.last_seen >= ?")
+        args.append(since)
+    return ("WHERE " + " AND ".join(conds)) if conds else "", args
+
+
+def _kind_of(document) -> str:
+    if document.reply:
+        return {"cppcc_proposal": "cppcc_reply", "npc_suggestion": "npc_reply"}.get(document.reply.get("kind"), "reply")
+    return "document"
