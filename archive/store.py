@@ -203,24 +203,33 @@ class Archive:
     # -----------------------------------------------------------------------------------------
     @contextmanager
     def batch(self):
-        """Group several writes in one transaction (the Scrapy pipeline commits every few items)."""
+        """Group several writes in one transaction: all of them land, or none."""
         if self._in_tx:
             yield
             return
-        self._begin()
-        self._in_tx = True
+        self.begin()
         try:
             yield
-            self.conn.execute("COMMIT")
+            self.commit()
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.rollback()
             raise
-        finally:
-            self._in_tx = False
 
     @retry_locked
-    def _begin(self) -> None:
+    def begin(self) -> None:
+        """Open a write transaction (waiting, with backoff, while another writer holds the lock)."""
         self.conn.execute("BEGIN IMMEDIATE")
+        self._in_tx = True
+
+    def commit(self) -> None:
+        if self._in_tx:
+            self.conn.execute("COMMIT")
+            self._in_tx = False
+
+    def rollback(self) -> None:
+        if self._in_tx:
+            self.conn.execute("ROLLBACK")
+            self._in_tx = False
 
     @contextmanager
     def _write(self):
@@ -338,18 +347,13 @@ class Archive:
         ``document`` is the extraction result (crawler.extract.Document) when the caller already
         has it; otherwise a 200 body is extracted here. ``error`` marks a failed download.
         """
-        from crawler.extract import ExtractionError, extract
+        from crawler.extract import extract_or_error
         headers = {k.lower(): v for k, v in (headers or {}).items()}
         curl = canonical_url(url)
         fetched_at = fetched_at or now()
         site = site_of(curl)
         if status == 200 and body is not None and document is None and error is None:
-            try:
-                document = extract(body, url, headers.get("content-type"))
-            except ExtractionError as e:
-                error = f"extraction failed: {e}"
-            except Exception as e:  # noqa: BLE001 - never let one page stop a crawl
-                error = f"extraction crashed: {type(e).__name__}: {e}"
+            document, error = extract_or_error(body, url, headers.get("content-type"))
         with self._write():
             return self._ingest(curl, site, kind, status, body, headers, document, error, run_id, duration_ms,
                                 fetched_at)
@@ -522,6 +526,9 @@ class Archive:
         if out.get("text_simplified") is None:
             out["text_simplified"] = out.get("text")
         return out
+
+    def active_urls(self, site: str) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT url FROM documents WHERE site = ? AND status = 'active'", (site,))]
 
     def history(self, url: str) -> list[dict]:
         doc = self.document(url)

@@ -8,6 +8,7 @@ lines, spider pools, pinyin, chrome). Metadata blocks become fields, not text.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,7 @@ from .encoding import charset_from_content_type, damage, decode
 from .rules import rules
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
+log = logging.getLogger(__name__)
 MAX_BYTES = 16 * 1024 * 1024
 
 
@@ -108,6 +110,17 @@ def extract(body: bytes | str, url: str, encoding: str | None = None) -> Documen
         url=url, title=title or None, text=body_text, text_simplified=simplified, script=script,
         published_date=meta["published_date"] or _date_line(root, text) or _url_date(url),
         metadata=meta, reply=reply, attachments=attachments, flags=flags, extractor_version=extractor_version())
+
+
+def extract_or_error(body: bytes | str, url: str, encoding: str | None = None) -> tuple[Document | None, str | None]:
+    """(document, None), or (None, a clear message): for crawls, where one bad page must not stop the rest."""
+    try:
+        return extract(body, url, encoding), None
+    except ExtractionError as e:
+        return None, f"extraction failed: {e}"
+    except Exception as e:  # noqa: BLE001 - hostile input: report it, keep crawling
+        log.exception("extraction crashed on %s", url)
+        return None, f"extraction crashed: {type(e).__name__}: {e}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""Scrapy settings for govarchive. Polite by default against real government servers.
+
+Every policy is a component behind a setting: conditional requests, crash-safe resume and
+retry backoff are downloader middlewares; extraction and archiving are item pipelines; the
+replica is a download handler switched on by ``-s REPLICA=http://127.0.0.1:8765``.
+"""
+
+BOT_NAME = "govarchive"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = ("govarchive/0.1 (+https://github.com/govarchive/govarchive; archive of public government "
+              "documents for research)")
+ROBOTSTXT_OBEY = True
+
+# Politeness: at most 2 concurrent requests per host, at least a second between them.
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+
+# Retries with exponential backoff for 5xx, 429 and network errors; never for 404/410.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE = 2.0          # seconds before the first retry, doubling each time
+RETRY_BACKOFF_MAX = 60.0
+
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handlers.ReplicaAwareDownloadHandler",
+    "https": "crawler.handlers.ReplicaAwareDownloadHandler",
+}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ResumeMiddleware": 60,
+    "crawler.middlewares.ConditionalRequestMiddleware": 580,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractionPipeline": 300,
+    "crawler.pipelines.ArchivePipeline": 800,
+}
+LOG_FORMATTER = "crawler.pipelines.QuietDropFormatter"
+
+# The archive (overridable: -s ARCHIVE_DB=…, or GOVARCHIVE_DB in the environment).
+ARCHIVE_DB = None
+ARCHIVE_BATCH_SIZE = 25           # items per transaction
+ARCHIVE_BATCH_SECONDS = 2.0       # … or this long, whichever comes first
+
+# Replica mode: every request goes to the offline replica; the archive records the real URLs.
+REPLICA = None
+
+FEED_EXPORT_ENCODING = "utf-8"
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+REMOTE_CONTROL_ENABLED = False     # no listening port on a crawler of government sites

@@ -1,0 +1,32 @@
+"""Run `scrapy crawl` as a real subprocess against the replica, the way users run it."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PORTALS = ("panjin", "shuangtaizi", "chongqing_kjj", "linyi_kjj", "linyi_fgw")
+
+
+class Crawl:
+    def __init__(self, proc: subprocess.CompletedProcess):
+        self.returncode = proc.returncode
+        self.log = proc.stderr
+
+    def stat(self, name: str) -> int:
+        m = re.search(rf"'{re.escape(name)}': (\d+)", self.log)
+        return int(m.group(1)) if m else 0
+
+
+def crawl(spider: str, replica, db: Path, *args: str, timeout: int = 300) -> Crawl:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"REPLICA={replica.url}", "-s", f"ARCHIVE_DB={db}",
+           "-s", "LOG_LEVEL=INFO", *args]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    c = Crawl(proc)
+    assert c.returncode == 0, c.log[-3000:]
+    assert "Traceback" not in c.log, c.log[-3000:]
+    return c
