@@ -155,6 +155,25 @@ def remove_chrome_blocks(root, norm: Normaliser, junk: Counter, container=None) 
             _drop(el)
 
 
+LINK_BLOCKS = ("ul", "ol", "div", "p", "td", "tr", "table", "dl", "nav", "span", "li", "section")
+
+
+def remove_link_lists(root, junk: Counter, container=None) -> None:
+    """Navigation menus and related-link lists outside the body: blocks that are mostly link text."""
+    for el in list(root.iter(*LINK_BLOCKS)):
+        if el.getparent() is None or (container is not None and (el is container or _contains(container, el)
+                                                                 or _contains(el, container))):
+            continue
+        text = fold(el.text_content())
+        if not text:
+            continue
+        links = el.findall(".//a")
+        linked = sum(len(fold(a.text_content())) for a in links)
+        if len(links) >= 2 and linked >= 0.7 * len(text.replace(" ", "")):
+            junk["link_lists"] += 1
+            _drop(el)
+
+
 def _contains(outer, inner) -> bool:
     """Is ``inner`` inside ``outer``?"""
     return any(a is outer for a in inner.iterancestors())

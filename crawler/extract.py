@@ -79,8 +79,10 @@ def extract(body: bytes | str, url: str, encoding: str | None = None) -> Documen
     if title_el is not None and title_el is not container and title_el.getparent() is not None:
         if not _inside(container, title_el) or C.fold(title_el.text_content()) == title:
             title_el.drop_tree()
-    C.remove_chrome_blocks(root, norm, junk, container)
     attachments = _attachments(root, url, container)
+    C.remove_chrome_blocks(root, norm, junk, container)
+    C.remove_link_lists(root, junk, container)
+    damaged = damage((container if container is not None else root).text_content()) + (damage(title) if title else 0)
 
     lines = _main_text(root, container)
     lines, pinyin_n = _strip_pinyin_lines(lines)
@@ -102,7 +104,7 @@ def extract(body: bytes | str, url: str, encoding: str | None = None) -> Documen
         "mirror": _is_mirror(url, junk, pinyin_n + title_pinyin),
         "pinyin_removed": pinyin_n + title_pinyin,
         "junk_removed": dict(sorted(junk.items())),
-        "encoding_damage": damage(body_text) + (damage(title) if title else 0),
+        "encoding_damage": damaged,
         "encoding": enc,
         "no_main_text": not body_text,
     }
