@@ -17,8 +17,15 @@ def diff_versions(a: dict, b: dict) -> dict:
     """Structured diff of two version dicts (as Archive.version returns them)."""
     fields = []
     for f in FIELDS:
-        if a.get(f) != b.get(f):
-            fields.append({"field": f, "from": a.get(f), "to": b.get(f)})
+        x, y = a.get(f), b.get(f)
+        if x == y:
+            continue
+        if isinstance(x, dict) and isinstance(y, dict):      # metadata, reply: one line per changed key
+            for k in dict.fromkeys([*x, *y]):
+                if x.get(k) != y.get(k):
+                    fields.append({"field": f"{f}.{k}", "from": x.get(k), "to": y.get(k)})
+        else:
+            fields.append({"field": f, "from": x, "to": y})
     pa = _paras(a.get("text"))
     pb = _paras(b.get("text"))
     blocks = []
