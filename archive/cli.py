@@ -282,7 +282,8 @@ def extract(file, url, encoding):
 
 @main.command()
 @click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1.")
-@click.option("--epoch", default=1, show_default=True, type=click.IntRange(1, 2), help="State of the sites to serve.")
+@click.option("--epoch", default=1, show_default=True, type=click.IntRange(1, 3),
+              help="State of the sites: 1, 2 (the manifest's later state), 3 (benchmarks).")
 @click.option("--scale", default=0, help="Generate documents up to this many pages (benchmarks).")
 @click.option("--faults", type=click.File("r"), help="JSON list of fault rules (see seeds/replica/server.py).")
 def replica(port, epoch, scale, faults):

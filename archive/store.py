@@ -137,6 +137,8 @@ class Archive:
         self._dicts: dict[int, zstandard.ZstdCompressionDict] = {}
         self._site_blobs: dict[str, int] = {}     # blobs seen per site until its dictionary exists
         self._in_tx = False
+        self._batching: tuple[int, float] | None = None     # (items, seconds) while a crawl writes
+        self._pending, self._opened = 0, 0.0
         if not readonly:
             self._pragmas()
             self._migrate(migrate_to or SCHEMA_VERSION)
@@ -231,9 +233,33 @@ class Archive:
             self.conn.execute("ROLLBACK")
             self._in_tx = False
 
+    def set_batching(self, items: int, seconds: float) -> None:
+        """Group ingests into transactions of ``items`` (or ``seconds``), for crawls; ``flush()`` ends one."""
+        self._batching = (items, seconds)
+
+    def flush(self) -> None:
+        """Commit the open batch, if any."""
+        if self._pending:
+            self.commit()
+            self._pending = 0
+
     @contextmanager
     def _write(self):
-        if self._in_tx:
+        if self._batching and (self._pending or not self._in_tx):
+            if not self._pending:
+                self.begin()
+                self._opened = time.monotonic()
+            try:
+                yield
+            except BaseException:
+                self.rollback()
+                self._pending = 0
+                raise
+            self._pending += 1
+            items, seconds = self._batching
+            if self._pending >= items or time.monotonic() - self._opened > seconds:
+                self.flush()
+        elif self._in_tx:
             yield
         else:
             with self.batch():

@@ -86,14 +86,16 @@ def hidden_selectors(root) -> list:
     return out
 
 
+STYLED = etree.XPath("//*[@style or @hidden] | //marquee")
+WITH_ID = etree.XPath("//*[@id]")
+
+
 def remove_hidden(root, junk: Counter) -> None:
     """Inline- and stylesheet-hidden elements, the hidden attribute, 1-pixel marquees."""
     doomed = []
     for sel in hidden_selectors(root):
         doomed += [e for e in sel(root) if e.tag not in ("html", "body")]
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
+    for el in STYLED(root):
         style = el.get("style")
         if (style and HIDDEN_STYLE.search(style)) or el.get("hidden") is not None:
             doomed.append(el)
@@ -109,12 +111,11 @@ def remove_hidden(root, junk: Counter) -> None:
 
 def remove_random_id_tags(root, junk: Counter) -> None:
     """Clusters of empty tags with random ids that spam kits inject (<sup id="gunxd">)."""
-    ids = Counter(e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id"))
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
-            continue
+    with_id = WITH_ID(root)
+    ids = Counter(e.get("id") for e in with_id)
+    for el in with_id:
         i = el.get("id")
-        if not i or not RANDOM_ID.match(i):
+        if el.getparent() is None or not RANDOM_ID.match(i):
             continue
         if (el.text_content() or "").strip() or el.xpath(".//img"):
             continue
@@ -135,48 +136,73 @@ def remove_chrome_elements(root, junk: Counter) -> None:
             _drop(el)
 
 
-BLOCKS = ("p", "div", "li", "td", "span", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "font", "a", "center",
-          "section", "footer", "header", "nav", "ul", "table", "tr", "em", "b", "strong")
+BLOCKS = {"p", "div", "li", "td", "span", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "font", "a", "center",
+          "section", "footer", "header", "nav", "ul", "table", "tr", "em", "b", "strong"}
+LINK_BLOCKS = {"ul", "ol", "div", "p", "td", "tr", "table", "dl", "nav", "span", "li", "section"}
 
 
-def remove_chrome_blocks(root, norm: Normaliser, junk: Counter, container=None) -> None:
-    """Small blocks outside the body container whose whole text is portal furniture."""
+def _chars(s: str | None) -> int:
+    return len(s) - s.count(" ") - s.count("\n") - s.count("\t") - s.count("\xa0") if s else 0
+
+
+def measure(root) -> dict:
+    """Per element, in one bottom-up pass: (visible characters, characters inside links, links)."""
+    m = {}
+    for _, el in etree.iterwalk(root, events=("end",)):
+        if not isinstance(el.tag, str):
+            continue
+        text, linked, links = _chars(el.text), 0, 0
+        for child in el:
+            if isinstance(child.tag, str):
+                t, l, n = m[child]
+                text, linked, links = text + t, linked + l, links + n
+            text += _chars(child.tail)
+        if el.tag == "a":
+            linked, links = text, links + 1
+        m[el] = (text, linked, links)
+    return m
+
+
+def _outermost(root, chosen) -> list:
+    """Elements for which ``chosen`` holds and for none of their ancestors, in document order."""
+    out, stack = [], [root]
+    while stack:
+        el = stack.pop()
+        if isinstance(el.tag, str) and chosen(el):
+            out.append(el)
+            continue
+        stack.extend(reversed(el))
+    return out
+
+
+def remove_furniture(root, norm: Normaliser, junk: Counter, container=None) -> None:
+    """Outside the body container: small blocks whose text is furniture (当前位置, 主办单位 …),
+    and navigation menus and related-link lists (blocks that are mostly link text)."""
     rx = rules().chrome_edges
-    for el in list(root.iter(*BLOCKS)):
-        if el.getparent() is None or (container is not None and (el is container or _contains(container, el)
-                                                                 or _contains(el, container))):
-            continue
-        text = el.text_content()
-        if not text or len(text) > 240:
-            continue
-        t = norm(text)
-        if t and rx.search(t) and not SENTENCE_END.search(t.rstrip("。")):
-            junk["chrome"] += 1
-            _drop(el)
+    m = measure(root)
+    protected = set(container.iter()) | set(container.iterancestors()) if container is not None else set()
 
+    def chrome(el) -> bool:
+        if el.tag not in BLOCKS or el in protected:
+            return False
+        text, _, _ = m[el]
+        if not text or text > 240:
+            return False
+        t = norm(el.text_content())
+        return bool(t and rx.search(t) and not SENTENCE_END.search(t.rstrip("。")))
 
-LINK_BLOCKS = ("ul", "ol", "div", "p", "td", "tr", "table", "dl", "nav", "span", "li", "section")
+    def link_list(el) -> bool:
+        if el.tag not in LINK_BLOCKS or el in protected:
+            return False
+        text, linked, links = m[el]
+        return links >= 2 and text > 0 and linked >= 0.7 * text
 
-
-def remove_link_lists(root, junk: Counter, container=None) -> None:
-    """Navigation menus and related-link lists outside the body: blocks that are mostly link text."""
-    for el in list(root.iter(*LINK_BLOCKS)):
-        if el.getparent() is None or (container is not None and (el is container or _contains(container, el)
-                                                                 or _contains(el, container))):
-            continue
-        text = fold(el.text_content())
-        if not text:
-            continue
-        links = el.findall(".//a")
-        linked = sum(len(fold(a.text_content())) for a in links)
-        if len(links) >= 2 and linked >= 0.7 * len(text.replace(" ", "")):
-            junk["link_lists"] += 1
-            _drop(el)
-
-
-def _contains(outer, inner) -> bool:
-    """Is ``inner`` inside ``outer``?"""
-    return any(a is outer for a in inner.iterancestors())
+    for el in _outermost(root, link_list):      # menus first: far fewer blocks left to read
+        junk["link_lists"] += 1
+        _drop(el)
+    for el in _outermost(root, chrome):
+        junk["chrome"] += 1
+        _drop(el)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -80,8 +80,7 @@ def extract(body: bytes | str, url: str, encoding: str | None = None) -> Documen
         if not _inside(container, title_el) or C.fold(title_el.text_content()) == title:
             title_el.drop_tree()
     attachments = _attachments(root, url, container)
-    C.remove_chrome_blocks(root, norm, junk, container)
-    C.remove_link_lists(root, junk, container)
+    C.remove_furniture(root, norm, junk, container)
     damaged = damage((container if container is not None else root).text_content()) + (damage(title) if title else 0)
 
     lines = _main_text(root, container)
@@ -208,7 +207,7 @@ def _main_text(root, container) -> list[str]:
         tree = wrapper
     else:
         tree = root
-    out = trafilatura.extract(tree, favor_recall=True, include_tables=True, include_comments=False,
+    out = trafilatura.extract(tree, favor_recall=True, fast=True, include_tables=True, include_comments=False,
                               include_images=False, include_links=False, deduplicate=False, output_format="txt",
                               with_metadata=False, url=None)
     if not out and container is not None:

@@ -33,31 +33,39 @@ def _label(text: str, norm: Normaliser) -> str | None:
     return rules().labels.get(key)
 
 
+BLOCK_CHILDREN = {"div", "table", "tr", "tbody", "ul", "ol", "li", "p", "dl", "dd", "dt", "td", "th", "form"}
+
+
+def _is_cell(el) -> bool:
+    """An innermost cell: a cell tag with no block-level children."""
+    return el.tag in CELL_TAGS and not any(isinstance(c.tag, str) and c.tag in BLOCK_CHILDREN for c in el)
+
+
 def _cells(el) -> list:
     """Innermost cells of a metadata block, in document order."""
-    out = []
-    for c in el.iter(*CELL_TAGS):
-        if c is el:
-            continue
-        if any(isinstance(k.tag, str) and k.tag in CELL_TAGS and (k.text_content() or "").strip()
-               for k in c.iterdescendants()):
-            continue
-        out.append(c)
-    return out
+    return [c for c in el.iter(*CELL_TAGS) if c is not el and _is_cell(c)]
 
 
 def find_blocks(root, norm: Normaliser, container=None) -> list:
-    """Elements holding two or more metadata labels that are not the page or the body."""
-    found = []
-    for el in root.iter(*CONTAINER_TAGS):
-        text = el.text_content()
-        if len(text) > 1500 or (container is not None and (el is container or
-                                                           any(a is el for a in container.iterancestors()))):
+    """The outermost elements holding two or more metadata labels that are not the page or the body.
+
+    Label cells are found first (short innermost cells); their ancestors are counted, so the page
+    is walked once rather than once per candidate block.
+    """
+    counts: dict = {}
+    protected = set(container.iter()) | set(container.iterancestors()) if container is not None else set()
+    maybe_label = rules().label_chars
+    for c in root.iter(*CELL_TAGS):
+        if not _is_cell(c):
             continue
-        labels = sum(1 for c in _cells(el) if _label(c.text_content(), norm) or _label_prefix(c.text_content(), norm))
-        if labels >= 2:
-            found.append(el)
-    # keep the outermost: a block inside another found block is part of it
+        text = c.text_content()
+        if len(text) > 40 or not maybe_label.search(text) or not (_label(text, norm) or _label_prefix(text, norm)):
+            continue
+        for a in c.iterancestors(*CONTAINER_TAGS):
+            if a in protected:
+                break
+            counts[a] = counts.get(a, 0) + 1
+    found = [a for a, n in counts.items() if n >= 2 and len(a.text_content()) <= 1500]
     return [e for e in found if not any(a in found for a in e.iterancestors())]
 
 

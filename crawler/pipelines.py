@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 
 from scrapy import logformatter
 from scrapy.exceptions import DropItem
 
-from archive.store import Archive
+from archive.store import Archive, default_path
 
 from .extract import extract_or_error
 from .items import PageItem
@@ -16,13 +15,40 @@ from .items import PageItem
 log = logging.getLogger(__name__)
 
 
+_OPEN: dict[str, list] = {}     # archive path -> [Archive, users]: one connection per process
+
+
 def archive_for(crawler) -> Archive:
-    """The one Archive of a crawl, shared by the middlewares and the pipeline."""
+    """The process's Archive for the crawl's ARCHIVE_DB, shared by middlewares and pipelines.
+
+    Several crawlers in one process (CrawlerProcess) share one connection and one write batch:
+    two connections in one reactor thread would wait on each other's lock forever.
+    """
     a = getattr(crawler, "_govarchive", None)
     if a is None:
-        a = Archive(crawler.settings.get("ARCHIVE_DB"))
-        crawler._govarchive = a
+        path = str(default_path(crawler.settings.get("ARCHIVE_DB")).resolve())
+        if path not in _OPEN:
+            archive = Archive(path)
+            s = crawler.settings
+            archive.set_batching(s.getint("ARCHIVE_BATCH_SIZE", 25), s.getfloat("ARCHIVE_BATCH_SECONDS", 2.0))
+            _OPEN[path] = [archive, 0]
+        _OPEN[path][1] += 1
+        a = crawler._govarchive = _OPEN[path][0]
     return a
+
+
+def release_archive(crawler) -> None:
+    """A crawler is done with its archive: commit what is pending; close it when nobody uses it."""
+    a = getattr(crawler, "_govarchive", None)
+    if a is None:
+        return
+    crawler._govarchive = None
+    a.flush()
+    path = str(a.path.resolve())
+    _OPEN[path][1] -= 1
+    if _OPEN[path][1] <= 0:
+        del _OPEN[path]
+        a.close()
 
 
 def job_of(settings) -> str | None:
@@ -31,26 +57,62 @@ def job_of(settings) -> str | None:
     return os.path.realpath(jobdir) if jobdir else None
 
 
+def _warm() -> None:
+    from .rules import rules
+    rules()
+    from .cleaning import t2s
+    t2s()
+
+
 class ExtractionPipeline:
-    """Extract clean text and metadata from every 200 page."""
+    """Extract clean text and metadata from every 200 page, in worker processes.
+
+    Extraction is CPU work; in the crawl's own process it would stall the downloader. With
+    EXTRACTION_WORKERS > 0 (default: one per core but one) pages go to a process pool while
+    Scrapy keeps fetching; 0 extracts in-process.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        n = crawler.settings.get("EXTRACTION_WORKERS")
+        return cls(max(1, (os.cpu_count() or 2) - 1) if n is None else int(n))
+
+    def open_spider(self, spider=None):
+        if self.workers:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_warm)
+
+    def close_spider(self, spider=None):
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
     def process_item(self, item, spider=None):
         if not isinstance(item, PageItem) or item.status != 200 or item.body is None or item.error:
             return item
-        item.document, item.error = extract_or_error(item.body, item.url, item.headers.get("content-type"))
-        return item
+        ctype = item.headers.get("content-type")
+        if self.pool is None:
+            item.document, item.error = extract_or_error(item.body, item.url, ctype)
+            return item
+        from twisted.internet import threads
+        future = self.pool.submit(extract_or_error, item.body, item.url, ctype)
+
+        def done(result):
+            item.document, item.error = result
+            return item
+        return threads.deferToThread(future.result).addCallback(done)
 
 
 class ArchivePipeline:
-    """Record every fetch in the archive; batches commit every few items or seconds."""
+    """Record every fetch in the archive (batched: ARCHIVE_BATCH_SIZE items or _SECONDS per commit)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
-        s = crawler.settings
-        self.batch_size = s.getint("ARCHIVE_BATCH_SIZE", 25)
-        self.batch_seconds = s.getfloat("ARCHIVE_BATCH_SECONDS", 2.0)
-        self.pending = 0
-        self.since = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -62,31 +124,19 @@ class ArchivePipeline:
         self.run_id = self.archive.start_run(spider.name, job_of(self.crawler.settings))
 
     def close_spider(self, spider=None):
-        self._commit()
+        self.archive.flush()
         counts = self.archive.finish_run(self.run_id)
         for k, v in counts.items():
             self.crawler.stats.set_value(f"govarchive/run/{k}", v)
         log.info("archive %s: run %s: %s", self.archive.path, self.run_id, counts)
-        self.archive.close()
-        self.crawler._govarchive = None
+        release_archive(self.crawler)
 
     def process_item(self, item, spider=None):
         if not isinstance(item, PageItem):
             return item
-        if not self.pending:
-            self.archive.begin()
-            self.since = time.monotonic()
-        try:
-            out = self.archive.ingest(item.url, status=item.status, body=item.body, headers=item.headers,
-                                      document=item.document, error=item.error, run_id=self.run_id, kind=item.kind,
-                                      duration_ms=item.duration_ms)
-        except BaseException:
-            self.archive.rollback()
-            self.pending = 0
-            raise
-        self.pending += 1
-        if self.pending >= self.batch_size or time.monotonic() - self.since > self.batch_seconds:
-            self._commit()
+        out = self.archive.ingest(item.url, status=item.status, body=item.body, headers=item.headers,
+                                  document=item.document, error=item.error, run_id=self.run_id, kind=item.kind,
+                                  duration_ms=item.duration_ms)
         self.crawler.stats.inc_value(f"govarchive/{out.outcome}")
         if out.outcome == "error":
             log.warning("%s: %s", item.url, out.message)
@@ -95,11 +145,6 @@ class ArchivePipeline:
         doc = item.document.to_dict()
         doc.update(kind=item.kind, outcome=out.outcome, version=out.version)
         return doc
-
-    def _commit(self):
-        if self.pending:
-            self.archive.commit()
-            self.pending = 0
 
 
 class QuietDropFormatter(logformatter.LogFormatter):

@@ -22,6 +22,7 @@ class Rules:
     attachment_suffixes: tuple
     attachment_markers: tuple
     labels: dict
+    label_chars: re.Pattern
     invalid_words: tuple
     valid_words: tuple
     title_markers: re.Pattern
@@ -32,6 +33,14 @@ class Rules:
     spam_terms: re.Pattern
     cut_markers: tuple
     version: str
+
+
+def _last_chars(labels: dict) -> re.Pattern:
+    """Every label ends in one of these characters (simplified or traditional): a cheap first test."""
+    import opencc
+    ends = {k[-1] for k in labels}
+    ends |= {opencc.OpenCC("s2t").convert(c) for c in ends}
+    return re.compile("[" + "".join(sorted(ends)) + "]")
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +57,7 @@ def rules() -> Rules:
         attachment_suffixes=tuple(c["attachment_suffixes"]),
         attachment_markers=tuple(c["attachment_markers"]),
         labels=dict(m["labels"]),
+        label_chars=_last_chars(m["labels"]),
         invalid_words=tuple(v["invalid"]),
         valid_words=tuple(v["valid"]),
         title_markers=re.compile("|".join(f"(?:{p})" for p in v["title_markers"])),

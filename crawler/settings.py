@@ -51,6 +51,9 @@ ITEM_PIPELINES = {
 }
 LOG_FORMATTER = "crawler.pipelines.QuietDropFormatter"
 
+# Extraction runs in this many worker processes (default: cores - 1, at least 1; 0: in-process).
+EXTRACTION_WORKERS = None
+
 # The archive (overridable: -s ARCHIVE_DB=…, or GOVARCHIVE_DB in the environment).
 ARCHIVE_DB = None
 ARCHIVE_BATCH_SIZE = 25           # items per transaction

@@ -45,8 +45,8 @@ class State:
     def set(self, epoch: int | None = None, faults: list | None = None) -> None:
         with self.lock:
             if epoch is not None:
-                if epoch not in site.EPOCHS:
-                    raise ValueError(f"epoch must be one of {site.EPOCHS}")
+                if epoch not in site.SERVED_EPOCHS:
+                    raise ValueError(f"epoch must be one of {site.SERVED_EPOCHS}")
                 self.epoch = epoch
                 self.pages = site.build(epoch, self.scale)
             if faults is not None:

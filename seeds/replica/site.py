@@ -26,8 +26,9 @@ from . import templates as T
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "manifest.json"
-EPOCHS = (1, 2)
-EPOCH_DATE = {1: "2026-06-01", 2: "2026-09-01"}
+EPOCHS = (1, 2)                       # the states the manifest describes
+SERVED_EPOCHS = (1, 2, 3)             # 3: epoch 2 a season later (counters, more amendments): benchmarks
+EPOCH_DATE = {1: "2026-06-01", 2: "2026-09-01", 3: "2026-11-01"}
 META_KEYS = ("index_no", "doc_no", "issuer", "topic", "genre", "written_date", "published_date",
              "keywords", "validity")
 
@@ -504,9 +505,11 @@ def _scaled(docs: list[Doc], scale: int) -> list[Doc]:
         n += 1
         topic = rng.choice(C.TOPICS)
         paras = [C._fill(rng, s, topic[1], int(src.date[:4])) for s in rng.sample(C.FACTS, 8)]
+        wave = rng.random()
         d = Doc(**{**src.__dict__, "paragraphs": src.paragraphs[:2] + paras + src.paragraphs[-2:],
-                   "title": src.title + f"({n})", "amended": None, "gone": None, "invalidated": None,
-                   "extra": dict(src.extra)})
+                   "title": src.title + f"({n})", "amended": 2 if wave < 0.05 else (3 if wave < 0.10 else None),
+                   "gone": None, "invalidated": None, "extra": dict(src.extra)})
+        d.extra.update(amend_at=4, amend_text=f"(经复核,数据更新为{rng.randint(10, 99)}项。)")
         d.path = _scaled_path(src, n)
         if "art" in d.extra:
             d.extra["art"] = 100000 + n

@@ -11,6 +11,54 @@ from urllib.parse import quote
 FW = "\u3000"  # full-width space in Panjin labels [C]
 
 
+DEPARTMENTS = [
+    ("fgw", "发展和改革委员会"), ("jyj", "教育局"), ("kjj", "科学技术局"), ("gxj", "工业和信息化局"), ("mzj", "民族和宗教事务局"),
+    ("gaj", "公安局"), ("mz", "民政局"), ("sfj", "司法局"), ("czj", "财政局"), ("rsj", "人力资源和社会保障局"),
+    ("zrzyj", "自然资源局"), ("sthjj", "生态环境局"), ("zjj", "住房和城乡建设局"), ("cgj", "城市管理综合行政执法局"),
+    ("jtj", "交通运输局"), ("slj", "水利局"), ("nyj", "农业农村局"), ("swj", "商务局"), ("wlgdj", "文化旅游和广播电视局"),
+    ("wjw", "卫生健康委员会"), ("tyjrj", "退役军人事务局"), ("yjj", "应急管理局"), ("sjj", "审计局"), ("gzw", "国有资产监督管理委员会"),
+    ("scjgj", "市场监督管理局"), ("tyj", "体育局"), ("tjj", "统计局"), ("ybj", "医疗保障局"), ("rfb", "人民防空办公室"),
+    ("xfj", "信访局"), ("sjzj", "数据局"), ("yshj", "营商环境建设局"), ("jgsw", "机关事务服务中心"), ("gjj", "住房公积金管理中心"),
+    ("ggzy", "公共资源交易中心"), ("jrj", "金融发展局"), ("lcj", "林业和草原局"), ("lsj", "粮食和物资储备局"), ("dag", "档案馆"),
+    ("dfz", "地方志办公室"), ("qxj", "气象局"), ("tax", "税务局"), ("xf", "消防救援支队"), ("yzj", "邮政管理局"),
+]
+NAV_SUB = ["工作动态", "通知公告", "政策文件", "政策解读", "规划计划", "统计数据", "人事信息", "财政资金", "建议提案", "回应关切"]
+INLINE_JS = """<script type="text/javascript">
+$(function(){
+  $(".nav>ul>li").hover(function(){ $(this).addClass("on").find(".subnav").stop(true,true).slideDown(200); },
+    function(){ $(this).removeClass("on").find(".subnav").stop(true,true).slideUp(100); });
+  $(".tab_tit li").mouseover(function(){ var i=$(this).index(); $(this).addClass("cur").siblings().removeClass("cur");
+    $(this).parents(".tab_box").find(".tab_con").eq(i).show().siblings(".tab_con").hide(); });
+  $("#wza").click(function(){ var s=document.createElement("script"); s.src="/statics/js/wza/aria.js?appid=b3b1c3a0";
+    document.body.appendChild(s); return false; });
+  var fs=16; window.doZoom=function(n){ fs=n; $("#zoom, #zoom p").css({"font-size":n+"px","line-height":(n*2)+"px"}); };
+  $(".gotop").click(function(){ $("html,body").animate({scrollTop:0},300); });
+  $(window).scroll(function(){ if($(window).scrollTop()>300){$(".gotop").fadeIn();}else{$(".gotop").fadeOut();} });
+  $(".yqlj select").change(function(){ var u=$(this).val(); if(u){ window.open(u); } });
+  if (typeof(zh_autoLang) != "undefined") { zh_init(); }
+});
+function setHomePage(o){ try{ o.style.behavior="url(#default#homepage)"; o.setHomePage(location.href); }catch(e){
+  alert("此操作被浏览器拒绝!请在浏览器地址栏输入about:config并回车然后将[signed.applets.codebase_principal_support]设置为true"); } }
+function addFavorite(){ var t=document.title, u=location.href; try{ window.external.addFavorite(u,t); }catch(e){
+  try{ window.sidebar.addPanel(t,u,""); }catch(e){ alert("加入收藏失败,请使用Ctrl+D进行添加"); } } }
+</script>"""
+
+
+def _subnav(base: str) -> str:
+    return "<div class=\"subnav\"><ul>" + "".join(f'<li><a href="{base}{i}/">{s}</a></li>' for i, s in enumerate(NAV_SUB)) + "</ul></div>"
+
+
+def portal_links(city: str, domain: str) -> str:
+    """The department and county link blocks every portal page carries at its foot."""
+    deps = "".join(f'<li><a href="http://{k}.{domain}/" target="_blank">{city}{n}</a></li>' for k, n in DEPARTMENTS)
+    opts = "".join(f'<option value="http://{k}.{domain}/">{city}{n}</option>' for k, n in DEPARTMENTS[:24])
+    return (f'<div class="bmlj"><div class="tab_box"><ul class="tab_tit"><li class="cur">市政府部门</li><li>县区政府</li>'
+            f'<li>其他网站</li></ul><div class="tab_con"><ul>{deps}</ul></div></div>'
+            f'<div class="yqlj">友情链接:<select><option value="">中央政府网站</option><option value="http://www.gov.cn/">'
+            f'中国政府网</option></select><select><option value="">市直部门网站</option>{opts}</select></div>'
+            f'<a class="gotop" href="javascript:void(0)">返回顶部</a></div>{INLINE_JS}')
+
+
 def _links(items: list[tuple[str, str]]) -> str:
     return "".join(f'<li><a href="{h}" target="_blank">{escape(t)}</a></li>' for h, t in items)
 
@@ -67,11 +115,11 @@ def panjin_header(site_name: str) -> str:
 </div></div>
 <div class="header"><div class="w1200"><div class="logo"><a href="/"><img src="/statics/images/logo.png" alt="{escape(site_name)}"></a></div>
 <div class="search"><form action="/search/" method="get"><input type="text" name="word" placeholder="请输入关键字"><input type="hidden" name="site" value="allstation"><button type="submit">搜索</button></form></div></div></div>
-<div class="nav"><ul class="w1200">{_links(PANJIN_NAV)}</ul></div>"""
+<div class="nav"><ul class="w1200">{"".join(f'<li><a href="{h}">{escape(n)}</a>{_subnav(h)}</li>' for h, n in PANJIN_NAV)}</ul></div>"""
 
 
 def panjin_footer(org: str, site_code: str) -> str:
-    return f"""<div class="footer"><div class="w1200">
+    return f"""{portal_links("盘锦市", "panjin.gov.cn")}<div class="footer"><div class="w1200">
 <p><a href="/html/1811/">关于我们</a> | <a href="/sitemap.html">网站地图</a> | <a href="/html/1807/">联系我们</a></p>
 <p>主办单位:{escape(org)} 版权所有:盘锦市人民政府办公室 <a href="/sitemap.html">网站地图</a></p>
 <p>网站标识码:{site_code} ICP备案序号:辽ICP备06000634号-1 辽公网安备 21110202000072号</p>
@@ -203,7 +251,7 @@ CQ_NAV = [
     ("/zwgk_176/zwxxgkml/zxwytablqkgk/", "政协委员提案办理情况公开"), ("/zwfw_176/", "政务服务"),
     ("/hdjl_176/", "互动交流"), ("/ztzl_176/", "专题专栏"), ("/kjzx_176/", "科技资讯"),
 ]
-CQ_FOOTER = """<div class="footer"><div class="container">
+CQ_FOOTER = portal_links("重庆市", "cq.gov.cn") + """<div class="footer"><div class="container">
 <p><a href="/zwgk_176/">政务公开</a> | <a href="/sitemap/">网站地图</a> | <a href="/lxwm/">联系我们</a></p>
 <p>主办单位:重庆市科学技术局 版权所有:重庆市科学技术局</p>
 <p>地址:重庆市渝北区青枫北路 联系电话:023-63862225</p>
@@ -218,7 +266,7 @@ def cq_header() -> str:
     return f"""<div class="header"><div class="container"><a class="logo" href="/"><img src="/images/2020/logo.png" alt="重庆市科学技术局"></a>
 <div class="top-link"><a href="javascript:void(0)">无障碍浏览</a> <a href="javascript:void(0)">长者模式</a></div>
 <form class="search" action="/igs/front/search.jhtml"><input name="searchWord"><button>搜索</button></form></div>
-<div class="nav"><ul class="container">{_links(CQ_NAV)}</ul></div></div>"""
+<div class="nav"><ul class="container">{"".join(f'<li><a href="{h}">{escape(n)}</a>{_subnav(h)}</li>' for h, n in CQ_NAV)}</ul></div></div>"""
 
 
 CQ_LABELS = [("index_no", "索引号"), ("doc_no", "发文字号"), ("topic", "主题分类"), ("genre", "体裁分类"),
@@ -309,11 +357,11 @@ createPage({pages}, {page - 1}, "index", "html");
 def vsb_header(site_name: str, nav: list[tuple[str, str]]) -> str:
     return f"""<div class="top"><div class="w1200"><span>{escape(site_name)}</span>
 <a href="javascript:void(0)" class="wza">无障碍浏览</a> <a href="http://www.linyi.gov.cn">临沂市人民政府</a></div></div>
-<div class="nav"><ul>{_links(nav)}</ul></div>"""
+<div class="nav"><ul>{"".join(f'<li><a href="{h}">{escape(n)}</a>{_subnav(h[:-4] + "/")}</li>' for h, n in nav)}</ul></div>"""
 
 
 def vsb_footer(site_name: str, site_code: str) -> str:
-    return f"""<div class="footer"><p>{escape(site_name)}主办 市政府网站群技术支持</p>
+    return f"""{portal_links("临沂市", "linyi.gov.cn")}<div class="footer"><p>{escape(site_name)}主办 市政府网站群技术支持</p>
 <p>网站标识码{site_code} 鲁ICP备05026973号</p>
 <p>服务热线:(0539) 7030001 8313320</p>
 <p>鲁公网安备 37130202371841号</p></div>"""

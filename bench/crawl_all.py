@@ -1,0 +1,51 @@
+"""Crawl every portal of the replica in one Scrapy process; print totals as JSON on stdout.
+
+``python -m bench.crawl_all REPLICA_URL DB [bare]``: ``bare`` switches off the item pipelines and
+govarchive's middlewares (a plain link-following crawl of the same pages, what `scrapy bench`
+measures); otherwise the full pipeline runs: extraction and the archive.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+
+from tests.crawl import PORTALS
+
+
+def main() -> None:
+    replica, db = sys.argv[1], sys.argv[2]
+    bare = len(sys.argv) > 3 and sys.argv[3] == "bare"
+    s = get_project_settings()
+    s.set("REPLICA", replica, priority="cmdline")
+    s.set("ARCHIVE_DB", db, priority="cmdline")
+    s.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    if bare:
+        s.set("ITEM_PIPELINES", {}, priority="cmdline")
+        s.set("DOWNLOADER_MIDDLEWARES", {"crawler.middlewares.ConditionalRequestMiddleware": None,
+                                         "crawler.middlewares.ResumeMiddleware": None}, priority="cmdline")
+    process = CrawlerProcess(s)
+    crawlers = []
+    for p in PORTALS:
+        c = process.create_crawler(p)
+        crawlers.append(c)
+        process.crawl(c, revisit="0" if bare else None)
+    t = time.perf_counter()
+    process.start()
+    elapsed = time.perf_counter() - t
+    stats = [c.stats.get_stats() for c in crawlers]
+    out = {"elapsed": elapsed,
+           "responses": sum(x.get("response_received_count", 0) for x in stats),
+           "items": sum(x.get("item_scraped_count", 0) for x in stats),
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "outcomes": {k: sum(x.get(f"govarchive/{k}", 0) for x in stats)
+                        for k in ("new_version", "unchanged", "not_modified", "gone", "error")}}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
