@@ -132,10 +132,11 @@ def _parquet(archive, out: Path, simplified=False, progress=None, batch=5000, **
 UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
 
-def safe_name(title: str | None, url: str, limit: int = 80) -> str:
-    """A file name from a title that cannot leave its folder: no separators, no '..', bounded length."""
+def safe_name(title: str | None, url: str, limit: int = 150) -> str:
+    """A file name from a title that cannot leave its folder: no separators, no '..', at most
+    ``limit`` UTF-8 bytes of title (file systems allow 255), and a hash of the URL to keep it unique."""
     base = UNSAFE.sub("_", title or "").replace("..", "_").strip(" ._") or "untitled"
-    base = base[:limit]
+    base = base.encode("utf-8")[:limit].decode("utf-8", "ignore").strip(" ._") or "untitled"
     return f"{base}-{hashlib.sha1(url.encode()).hexdigest()[:10]}.txt"
 
 

@@ -31,9 +31,13 @@ def import_warc(archive: Archive, path: str | Path, progress=None) -> dict:
         fh = open(p, "rb")
     except OSError as e:
         raise ArchiveError(f"cannot read {p}: {e.strerror}") from e
+    records = 0
     with fh:
         try:
             for rec in ArchiveIterator(fh):
+                if not getattr(rec, "format", "warc").startswith("warc"):
+                    continue
+                records += 1
                 if rec.rec_type not in ("response", "revisit") or rec.http_headers is None:
                     continue
                 url = rec.rec_headers.get_header("WARC-Target-URI")
@@ -59,8 +63,10 @@ def import_warc(archive: Archive, path: str | Path, progress=None) -> dict:
                 counts[out.outcome] = counts.get(out.outcome, 0) + 1
                 if progress:
                     progress()
-        except ArchiveLoadFailed as e:
+        except (ArchiveLoadFailed, ValueError, OSError) as e:
             raise ArchiveError(f"{p} is not a readable WARC file: {e}") from e
+    if not records and p.stat().st_size:
+        raise ArchiveError(f"{p} is not a readable WARC file: no WARC records in it")
     return counts
 
 

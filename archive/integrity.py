@@ -8,7 +8,8 @@ from .store import Archive, content_hash, GONE_HASH
 
 
 def verify(archive: Archive, progress=None) -> list[str]:
-    """Problems found: blobs whose bytes do not hash to their key, versions whose hash is wrong."""
+    """Problems found: blobs whose bytes do not hash to their key, versions whose hash is wrong,
+    and records that disagree with each other (a document's latest version, a version's fetch)."""
     problems = []
     for sha, size, codec, data in archive.conn.execute("SELECT sha256, size, codec, data FROM blobs"):
         try:
@@ -32,6 +33,18 @@ def verify(archive: Archive, progress=None) -> list[str]:
             problems.append(f"version {number} of {url}: content hash {h} does not match its content ({want})")
         if progress:
             progress()
+    for url, latest, real in archive.conn.execute(
+            "SELECT d.url, d.latest_version, (SELECT max(number) FROM versions WHERE document_id = d.id) "
+            "FROM documents d WHERE d.latest_version IS NOT (SELECT max(number) FROM versions WHERE document_id = d.id)"):
+        problems.append(f"{url}: latest version recorded as {latest}, but the newest version is {real}")
+    for url, number in archive.conn.execute(
+            "SELECT d.url, v.number FROM versions v JOIN documents d ON d.id = v.document_id LEFT JOIN fetches f "
+            "ON f.id = v.fetch_id WHERE f.id IS NULL OR f.version_id IS NOT v.id"):
+        problems.append(f"version {number} of {url}: no fetch records it")
+    for url, status, gone in archive.conn.execute(
+            "SELECT d.url, d.status, v.status = 'gone' FROM documents d JOIN versions v ON v.document_id = d.id "
+            "AND v.number = d.latest_version WHERE (d.status = 'gone') != (v.status = 'gone')"):
+        problems.append(f"{url}: document is {status} but its latest version says otherwise")
     orphans = archive.conn.execute(
         "SELECT count(*) FROM versions WHERE blob_sha256 IS NOT NULL AND blob_sha256 NOT IN (SELECT sha256 FROM blobs)"
     ).fetchone()[0]

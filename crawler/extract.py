@@ -142,8 +142,11 @@ def _to_text(body: bytes | str, encoding: str | None) -> tuple[str, str]:
     return text, enc
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 def _parse(text: str):
-    text = text.replace("\x00", "")
+    text = CONTROL.sub("", text)      # characters lxml (and XML) refuse
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)    # lxml refuses str input with an encoding declaration
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
     try:

@@ -24,5 +24,10 @@ class ReplicaAwareDownloadHandler(HTTP11DownloadHandler):
         target = self.replica + (u.path or "/") + (f"?{u.query}" if u.query else "")
         routed = request.replace(url=target)
         routed.headers["Host"] = u.netloc
-        response = await super().download_request(routed)
+        try:
+            response = await super().download_request(routed)
+        except Exception as e:
+            # report the URL the crawl asked for, not the replica's
+            e.args = tuple(a.replace(target, request.url) if isinstance(a, str) else a for a in e.args)
+            raise
         return response.replace(url=request.url)

@@ -45,6 +45,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }
+# JOBDIR: a disk queue that survives a SIGKILL (the archive says what is done).
+SCHEDULER_DISK_QUEUE = "crawler.queues.CrashSafeDiskQueue"
+
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractionPipeline": 300,
     "crawler.pipelines.ArchivePipeline": 800,

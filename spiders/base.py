@@ -11,6 +11,7 @@ from datetime import date
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+import scrapy.spidermiddlewares.httperror
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 
@@ -20,6 +21,7 @@ from crawler.portals import Portal, canonical_url
 
 DATE_IN_TEXT = re.compile(r"(\d{4})[-年/.](\d{1,2})[-月/.](\d{1,2})")
 DATE_IN_URL = re.compile(r"(?:/(\d{4})-(\d{2})-(\d{2})/)|(?:/t(\d{4})(\d{2})(\d{2})_)|(?:/(\d{4})_(\d{2})/(\d{2})_)")
+POLICY_SKIPS = ("robots.txt", "offsite", "already archived by this job")
 REPLICA_SETTINGS = {            # the replica is ours: no need to be gentle with it
     "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "RETRY_BACKOFF_BASE": 0.05, "RANDOMIZE_DOWNLOAD_DELAY": False,
@@ -37,21 +39,28 @@ class ArchiveSpider(scrapy.Spider):
                 settings.set(k, v, priority="spider")
 
     def detail_request(self, url: str, kind: str | None) -> Request:
-        return Request(url, callback=self.parse_detail, errback=self.failed, priority=1,
-                       meta={"conditional": True, "kind": kind, "handle_httpstatus_all": True})
+        # dont_filter: a crawl de-duplicates detail pages itself, and a resumed job learns what is
+        # done from the archive, not from JOBDIR's seen-set (which a kill leaves ahead of the truth)
+        return Request(url, callback=self.parse_detail, errback=self.failed, priority=1, dont_filter=True,
+                       meta={"conditional": True, "kind": kind, "handle_httpstatus_list": [304, 404, 410]})
 
     def parse_detail(self, response):
         headers = {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
         latency = response.meta.get("download_latency")
-        yield PageItem(url=response.url, status=response.status, body=response.body if response.status == 200 else None,
+        yield PageItem(url=_asked(response.request), status=response.status,
+                       body=response.body if response.status == 200 else None,
                        headers=headers, kind=response.meta.get("kind"),
                        duration_ms=int(latency * 1000) if latency is not None else None)
 
     def failed(self, failure):
         request = failure.request
-        if failure.check(scrapy.exceptions.IgnoreRequest):
-            return   # robots.txt, offsite, already archived by this job: nothing was fetched
-        yield PageItem(url=request.url, status=None, kind=request.meta.get("kind"),
+        if failure.check(scrapy.exceptions.IgnoreRequest) and any(
+                s in failure.getErrorMessage() for s in POLICY_SKIPS):
+            return   # robots.txt, offsite, already archived by this job: a policy, nothing was fetched
+        if failure.check(scrapy.spidermiddlewares.httperror.HttpError):     # 5xx after retries, 403 …
+            yield PageItem(url=_asked(request), status=failure.value.response.status, kind=request.meta.get("kind"))
+            return
+        yield PageItem(url=_asked(request), status=None, kind=request.meta.get("kind"),
                        error=f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500])
 
 
@@ -170,6 +179,11 @@ class VsbSpider(PortalSpider):
 
 
 FAMILIES = {"next_link": NextLinkSpider, "create_page": TrsWcmSpider, "vsb": VsbSpider}
+
+
+def _asked(request) -> str:
+    """The URL the crawl asked for: documents keep their identity across redirects."""
+    return request.meta.get("redirect_urls", [request.url])[0]
 
 
 def _date(text: str) -> str | None:

@@ -21,11 +21,23 @@ class Crawl:
         return int(m.group(1)) if m else 0
 
 
+def command(spider: str, replica, db: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"REPLICA={replica.url}", "-s", f"ARCHIVE_DB={db}",
+            "-s", "LOG_LEVEL=INFO", *args]
+
+
+ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+def start(spider: str, replica, db: Path, *args: str) -> subprocess.Popen:
+    """A crawl in the background (to be killed, or run beside another)."""
+    return subprocess.Popen(command(spider, replica, db, *args), cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
 def crawl(spider: str, replica, db: Path, *args: str, timeout: int = 300) -> Crawl:
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"REPLICA={replica.url}", "-s", f"ARCHIVE_DB={db}",
-           "-s", "LOG_LEVEL=INFO", *args]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(command(spider, replica, db, *args), cwd=ROOT, env=ENV, capture_output=True, text=True,
+                          timeout=timeout)
     c = Crawl(proc)
     assert c.returncode == 0, c.log[-3000:]
     assert "Traceback" not in c.log, c.log[-3000:]

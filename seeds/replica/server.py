@@ -22,6 +22,7 @@ import threading
 import time
 from collections import deque
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -32,6 +33,33 @@ FAULTS = {"slow", "timeout", "500", "503", "reset", "truncate", "empty", "wrong_
           "huge", "gzip_bomb", "redirect_loop", "pdf"}
 
 
+class RequestLog(deque):
+    """The requests served, in order; ``wait_for(n)`` blocks until n have been logged (tests use it
+    to act at a given point of a crawl without sleeping)."""
+
+    def __init__(self):
+        super().__init__(maxlen=200_000)
+        self.count = 0
+        self.cond = threading.Condition()
+
+    def append(self, entry) -> None:
+        with self.cond:
+            super().append(entry)
+            self.count += 1
+            self.cond.notify_all()
+
+    def wait_for(self, n: int, timeout: float = 60.0, give_up=lambda: False) -> bool:
+        """True once ``n`` requests were served in all; False on timeout or when ``give_up()``."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.count < n:
+                left = deadline - time.monotonic()
+                if left <= 0 or give_up():
+                    return False
+                self.cond.wait(min(left, 0.2))
+        return True
+
+
 class State:
     """What the running replica serves: the epoch, the fault rules and the log of requests."""
 
@@ -39,7 +67,7 @@ class State:
         self.lock = threading.Lock()
         self.scale = scale
         self.stopping = threading.Event()
-        self.log: deque = deque(maxlen=200_000)
+        self.log = RequestLog()
         self.set(epoch=epoch, faults=faults or [])
 
     def set(self, epoch: int | None = None, faults: list | None = None) -> None:
@@ -210,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, big, ctype, head=head)
             return 200
         if name == "gzip_bomb":
-            bomb = _gzip_bomb(int(f.get("size_mb", 512)))
+            bomb = _gzip_bomb(int(f.get("size_mb", 64)))
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Encoding", "gzip")
@@ -255,6 +283,7 @@ class Handler(BaseHTTPRequestHandler):
                 f"or use this server as an HTTP proxy):</p><ul>{items}</ul></body></html>")
 
 
+@lru_cache(maxsize=4)
 def _gzip_bomb(size_mb: int) -> bytes:
     import zlib
     comp = zlib.compressobj(9, zlib.DEFLATED, 31)
