@@ -290,16 +290,22 @@ class Archive:
     # -----------------------------------------------------------------------------------------
     # blobs
     # -----------------------------------------------------------------------------------------
-    def put_blob(self, body: bytes, site: str | None = None) -> str:
+    def put_blob(self, body: bytes, site: str | None = None, previous: str | None = None) -> str:
+        """Store a raw body once. ``previous``: the same document's last body, to store this one as a
+        delta against (a page that changed only its view counter then costs a few bytes)."""
         sha = hashlib.sha256(body).hexdigest()
         if self.conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)).fetchone():
             return sha
-        codec, data = self._compress(body, site)
+        codec, data = self._compress(body, site, previous)
         self.conn.execute("INSERT INTO blobs (sha256, size, codec, data) VALUES (?, ?, ?, ?)",
                           (sha, len(body), codec, data))
         return sha
 
-    def _compress(self, body: bytes, site: str | None) -> tuple[str, bytes]:
+    def _compress(self, body: bytes, site: str | None, previous: str | None = None) -> tuple[str, bytes]:
+        if previous:
+            base = self._keyframe(previous)
+            ref = zstandard.ZstdCompressionDict(self.get_blob(base), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+            return f"delta:{base}", zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=ref).compress(body)
         d = self._site_dict(site) if site else None
         if d is None:
             return "zstd", self._cctx.compress(body)
@@ -348,9 +354,17 @@ class Archive:
             raise ArchiveError(f"blob {sha} is not in the archive")
         return self._decompress(*row)
 
+    def _keyframe(self, sha: str) -> str:
+        """The blob a delta is taken against: never itself a delta, so chains are one link long."""
+        row = self.conn.execute("SELECT codec FROM blobs WHERE sha256 = ?", (sha,)).fetchone()
+        return row[0][6:] if row and row[0].startswith("delta:") else sha
+
     def _decompress(self, codec: str, data: bytes) -> bytes:
         if codec == "zstd":
             return zstandard.ZstdDecompressor().decompress(data)
+        if codec.startswith("delta:"):
+            ref = zstandard.ZstdCompressionDict(self.get_blob(codec[6:]), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+            return zstandard.ZstdDecompressor(dict_data=ref).decompress(data)
         if codec.startswith("zstd:"):
             return zstandard.ZstdDecompressor(dict_data=self._dict(int(codec[5:]))).decompress(data)
         raise ArchiveError(f"unknown blob codec {codec!r}")
@@ -390,7 +404,11 @@ class Archive:
         if doc_row and doc_row[2]:
             latest = self.conn.execute("SELECT content_hash, text, blob_sha256, status FROM versions "
                                        "WHERE document_id = ? AND number = ?", (doc_row[0], doc_row[2])).fetchone()
-        blob = self.put_blob(body, site) if (body and status == 200) else None
+        blob = None
+        if body and status == 200:
+            prev = self.conn.execute("SELECT blob_sha256 FROM fetches WHERE url = ? AND blob_sha256 IS NOT NULL "
+                                     "ORDER BY id DESC LIMIT 1", (url,)).fetchone()
+            blob = self.put_blob(body, site, prev[0] if prev else None)
         fetch = dict(run_id=run_id, url=url, fetched_at=fetched_at, http_status=status, etag=headers.get("etag"),
                      last_modified=headers.get("last-modified"), bytes=len(body) if body is not None else None,
                      duration_ms=duration_ms, blob_sha256=blob, document_id=doc_row[0] if doc_row else None)
