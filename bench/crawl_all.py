@@ -7,6 +7,7 @@ measures); otherwise the full pipeline runs: extraction and the archive.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -24,6 +25,8 @@ def main() -> None:
     s.set("REPLICA", replica, priority="cmdline")
     s.set("ARCHIVE_DB", db, priority="cmdline")
     s.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    if os.environ.get("EXTRACTION_WORKERS"):
+        s.set("EXTRACTION_WORKERS", int(os.environ["EXTRACTION_WORKERS"]), priority="cmdline")
     if bare:
         s.set("ITEM_PIPELINES", {}, priority="cmdline")
         s.set("DOWNLOADER_MIDDLEWARES", {"crawler.middlewares.ConditionalRequestMiddleware": None,

@@ -16,10 +16,10 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 
 from crawler.items import PageItem
+from crawler.metadata import iso_date
 from crawler.pipelines import archive_for
 from crawler.portals import Portal, canonical_url
 
-DATE_IN_TEXT = re.compile(r"(\d{4})[-年/.](\d{1,2})[-月/.](\d{1,2})")
 DATE_IN_URL = re.compile(r"(?:/(\d{4})-(\d{2})-(\d{2})/)|(?:/t(\d{4})(\d{2})(\d{2})_)|(?:/(\d{4})_(\d{2})/(\d{2})_)")
 POLICY_SKIPS = ("robots.txt", "offsite", "already archived by this job")
 REPLICA_SETTINGS = {            # the replica is ours: no need to be gentle with it
@@ -73,7 +73,7 @@ class PortalSpider(ArchiveSpider):
                  *args, **kwargs):
         super().__init__(*args, **kwargs)
         try:
-            self.since = date.fromisoformat(since).isoformat() if since else None
+            self.since = date.fromisoformat(since).isoformat() if since else None   # validates
             self.max_pages = int(max_pages) if max_pages else None
         except ValueError as e:
             raise scrapy.exceptions.UsageError(f"-a since=YYYY-MM-DD and -a max_pages=N: {e}") from e
@@ -136,7 +136,7 @@ class PortalSpider(ArchiveSpider):
                 continue
             seen.add(url)
             context = " ".join(a.xpath("./ancestor::*[self::li or self::tr][1]//text()").getall())
-            out.append((url, _date(context) or _date_from_url(url)))
+            out.append((url, iso_date(context) or _date_from_url(url)))
         return out
 
     def next_pages(self, response) -> list[tuple[int, str]]:
@@ -186,19 +186,9 @@ def _asked(request) -> str:
     return request.meta.get("redirect_urls", [request.url])[0]
 
 
-def _date(text: str) -> str | None:
-    m = DATE_IN_TEXT.search(text or "")
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-    except ValueError:
-        return None
-
-
 def _date_from_url(url: str) -> str | None:
     m = DATE_IN_URL.search(urlsplit(url).path)
     if not m:
         return None
     y, mo, d = [g for g in m.groups() if g][:3]
-    return _date(f"{y}-{mo}-{d}")
+    return iso_date(f"{y}-{mo}-{d}")

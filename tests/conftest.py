@@ -29,11 +29,3 @@ def replica():
         srv.stop()
 
 
-@pytest.fixture(scope="module")
-def shared_replica():
-    """One replica for a module whose tests only read (they must reset epoch/faults they set)."""
-    srv = ReplicaServer(port=0).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()

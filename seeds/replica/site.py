@@ -458,16 +458,24 @@ def _epoch_changes(docs: list[Doc], rng: random.Random) -> None:
             docs.append(clone)
 
 
-def _new_path(src: Doc, nd: str, k: int) -> str:
-    p = src.path
+def _new_path(src: Doc, day: str, k: int) -> str:
+    """Where a new document of ``src``'s channel, published on ``day``, lives."""
     if src.portal == "panjin":
-        aid = int(re.search(r"(\d+)\.html", p).group(1))
-        return f"/html/{src.channel}/{nd}/content-{200000 + k + aid % 1000}.html"
+        aid = 200000 + k + int(re.search(r"(\d+)\.html", src.path).group(1)) % 1000
+    else:
+        aid = {"shuangtaizi": 500000, "chongqing_kjj": 17000000}.get(src.portal, 9000) + k
+    return _path(src, day, aid, "09")
+
+
+def _path(src: Doc, day: str, aid: int, hour: str) -> str:
+    """A detail path in ``src``'s portal URL scheme for article ``aid`` published on ``day``."""
+    if src.portal == "panjin":
+        return f"/html/{src.channel}/{day}/content-{aid}.html"
     if src.portal == "shuangtaizi":
-        return f"/{nd[:4]}_{nd[5:7]}/{nd[8:10]}_09/content-{500000 + k}.html"
+        return f"/{day[:4]}_{day[5:7]}/{day[8:10]}_{hour}/content-{aid}.html"
     if src.portal == "chongqing_kjj":
-        return f"/zwgk_176/zwxxgkml/{src.channel}/{nd[:4]}{nd[5:7]}/t{nd.replace('-', '')}_{17000000 + k}.html"
-    return f"/info/{src.channel}/{9000 + k}.htm"
+        return f"/zwgk_176/zwxxgkml/{src.channel}/{day[:4]}{day[5:7]}/t{day.replace('-', '')}_{aid}.html"
+    return f"/info/{src.channel}/{aid}.htm"
 
 
 def _link_neighbours(docs) -> None:
@@ -518,13 +526,8 @@ def _scaled(docs: list[Doc], scale: int) -> list[Doc]:
 
 
 def _scaled_path(src: Doc, n: int) -> str:
-    if src.portal == "panjin":
-        return f"/html/{src.channel}/{src.date}/content-{1000000 + n}.html"
-    if src.portal == "shuangtaizi":
-        return f"/{src.date[:4]}_{src.date[5:7]}/{src.date[8:10]}_10/content-{2000000 + n}.html"
-    if src.portal == "chongqing_kjj":
-        return f"/zwgk_176/zwxxgkml/{src.channel}/{src.date[:4]}{src.date[5:7]}/t{src.date.replace('-', '')}_{30000000 + n}.html"
-    return f"/info/{src.channel}/{100000 + n}.htm"
+    ids = {"panjin": 1000000 + n, "shuangtaizi": 2000000 + n, "chongqing_kjj": 30000000 + n}
+    return _path(src, src.date, ids.get(src.portal, 100000 + n), "10")
 
 
 # --------------------------------------------------------------------------------------------
