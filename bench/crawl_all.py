@@ -18,6 +18,22 @@ from scrapy.utils.project import get_project_settings
 from tests.crawl import PORTALS
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM). Not ru_maxrss: on Linux that keeps the peak of
+    the parent that forked us, so a large benchmark process would inflate it."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _workers_kb(crawler) -> int:
+    """Peak RSS of the crawl's extraction worker processes (read before they were shut down)."""
+    from crawler.pipelines import ExtractionPipeline
+    pipes = getattr(getattr(crawler.engine, "scraper", None), "itemproc", None)
+    return sum(p.peak_rss_kb for p in getattr(pipes, "middlewares", ()) if isinstance(p, ExtractionPipeline))
+
+
 def main() -> None:
     replica, db = sys.argv[1], sys.argv[2]
     bare = len(sys.argv) > 3 and sys.argv[3] == "bare"
@@ -44,7 +60,8 @@ def main() -> None:
     out = {"elapsed": elapsed,
            "responses": sum(x.get("response_received_count", 0) for x in stats),
            "items": sum(x.get("item_scraped_count", 0) for x in stats),
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "peak_rss_mb": peak_rss_mb(),
+           "workers_peak_rss_mb": max((_workers_kb(c) for c in crawlers), default=0) / 1024,
            "outcomes": {k: sum(x.get(f"govarchive/{k}", 0) for x in stats)
                         for k in ("new_version", "unchanged", "not_modified", "gone", "error")}}
     print(json.dumps(out))

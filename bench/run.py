@@ -104,7 +104,9 @@ def bench_crawl(work: Path) -> dict:
         res["recrawl"] = {"first_s": full["wall"], "second_s": again["wall"], "ratio": again["wall"] / full["wall"],
                           "versions_added": versions_after - versions_before, "outcomes": again["outcomes"],
                           "target": "<= 0.4, zero versions"}
-        res["memory"] = {"pages": full["responses"], "peak_rss_mb": full["peak_rss_mb"], "target": "< 300 MB"}
+        res["memory"] = {"pages": full["responses"], "peak_rss_mb": full["peak_rss_mb"] + full["workers_peak_rss_mb"],
+                         "crawler_mb": full["peak_rss_mb"], "extraction_workers_mb": full["workers_peak_rss_mb"],
+                         "target": "< 300 MB"}
         for epoch in (2, 3):
             srv.state.set(epoch=epoch)
             log(f"storage: crawl epoch {epoch}")
@@ -113,8 +115,9 @@ def bench_crawl(work: Path) -> dict:
     with ReplicaServer(port=0, scale=SMALL_SCALE) as srv:
         log(f"memory: a {SMALL_SCALE}-document crawl to compare peaks")
         small = crawl_all(srv, work / "small.db")
-    res["memory"].update(small_pages=small["responses"], small_peak_rss_mb=small["peak_rss_mb"],
-                         growth_mb_per_1000_pages=(res["memory"]["peak_rss_mb"] - small["peak_rss_mb"])
+    small_total = small["peak_rss_mb"] + small["workers_peak_rss_mb"]
+    res["memory"].update(small_pages=small["responses"], small_peak_rss_mb=small_total,
+                         growth_mb_per_1000_pages=(res["memory"]["peak_rss_mb"] - small_total)
                          / max(1, (res["memory"]["pages"] - small["responses"]) / 1000))
     return res
 
@@ -244,7 +247,9 @@ def render(res: dict) -> str:
          verdict(o["search_4char_ms"] < 100)),
         ("export jsonl", f"{o['export_jsonl_docs_per_s']:.0f} documents/s", "≥ 20,000/s",
          verdict(o["export_jsonl_docs_per_s"] >= 20000)),
-        ("Memory: peak RSS of the crawl", f"{m['peak_rss_mb']:.0f} MB at {m['pages']} pages; {m['small_peak_rss_mb']:.0f} MB at "
+        ("Memory: peak RSS of the crawl (crawler + extraction workers)",
+         f"{m['peak_rss_mb']:.0f} MB ({m['crawler_mb']:.0f} + {m['extraction_workers_mb']:.0f}) at {m['pages']} pages; "
+         f"{m['small_peak_rss_mb']:.0f} MB at "
          f"{m['small_pages']} pages ({m['growth_mb_per_1000_pages']:.1f} MB per 1000 pages)", "< 300 MB, flat",
          verdict(m["peak_rss_mb"] < 300 and m["growth_mb_per_1000_pages"] < 2)),
     ]
@@ -269,7 +274,8 @@ def render(res: dict) -> str:
               "- Storage: that archive after epochs 2 and 3 (amendments, removals, counters changing on every page); "
               "raw HTML is the sum of all 200 bodies received; the WARC holds each of them as a response record.",
               f"- Archive operations: {OPS_VERSIONS} versions of generated documents; medians of 50 (20 for search) calls.",
-              f"- Memory: peak RSS of the {CRAWL_SCALE}-document crawl process, compared with a {SMALL_SCALE}-document one."]
+              f"- Memory: peak RSS (VmHWM) of the {CRAWL_SCALE}-document crawl process plus its extraction worker, "
+              f"compared with a {SMALL_SCALE}-document crawl."]
     return "\n".join(lines) + "\n"
 
 

@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
-import trafilatura
 from lxml import etree
 
 from . import cleaning as C
@@ -203,6 +202,7 @@ def _title(root, raw_meta: dict):
 
 def _main_text(root, container) -> list[str]:
     """Trafilatura over the body container (or the whole cleaned page), favouring recall."""
+    import trafilatura      # here, not at the top: a crawl's main process need not load it
     if container is not None:
         wrapper = lxml.html.Element("html")
         body = etree.SubElement(wrapper, "body")

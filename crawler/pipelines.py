@@ -6,6 +6,8 @@ import os
 
 from scrapy import logformatter
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
 
 from archive.store import Archive, default_path
 
@@ -57,6 +59,14 @@ def job_of(settings) -> str | None:
     return os.path.realpath(jobdir) if jobdir else None
 
 
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith("VmHWM:")), 0)
+    except OSError:
+        return 0
+
+
 def _warm() -> None:
     from .rules import rules
     rules()
@@ -64,13 +74,18 @@ def _warm() -> None:
     t2s()
 
 
+_POOL: list = []      # [ProcessPoolExecutor, users]: one pool per process, however many crawlers
+
+
 class ExtractionPipeline:
     """Extract clean text and metadata from every 200 page, in worker processes.
 
     Extraction is CPU work; in the crawl's own process it would stall the downloader. With
-    EXTRACTION_WORKERS > 0 (default: one per core but one) pages go to a process pool while
-    Scrapy keeps fetching; 0 extracts in-process.
+    EXTRACTION_WORKERS > 0 (default: one per core but one) pages go to a process pool, shared
+    by all crawlers of the process, while Scrapy keeps fetching; 0 extracts in-process.
     """
+
+    peak_rss_kb = 0
 
     def __init__(self, workers: int):
         self.workers = workers
@@ -82,30 +97,37 @@ class ExtractionPipeline:
         return cls(max(1, (os.cpu_count() or 2) - 1) if n is None else int(n))
 
     def open_spider(self, spider=None):
-        if self.workers:
+        if not self.workers:
+            return
+        if not _POOL:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_warm)
+            _POOL[:] = [ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_warm), 0]
+        _POOL[1] += 1
+        self.pool = _POOL[0]
 
     def close_spider(self, spider=None):
-        if self.pool:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        if not self.pool:
+            return
+        self.pool = None
+        _POOL[1] -= 1
+        if _POOL[1] == 0:
+            pool = _POOL.pop(0)
+            _POOL.clear()
+            self.peak_rss_kb = sum(_peak_rss_kb(pid) for pid in list(getattr(pool, "_processes", None) or ()))
+            pool.shutdown(wait=True, cancel_futures=True)
 
-    def process_item(self, item, spider=None):
+    async def process_item(self, item, spider=None):
         if not isinstance(item, PageItem) or item.status != 200 or item.body is None or item.error:
             return item
         ctype = item.headers.get("content-type")
         if self.pool is None:
             item.document, item.error = extract_or_error(item.body, item.url, ctype)
-            return item
-        from twisted.internet import threads
-        future = self.pool.submit(extract_or_error, item.body, item.url, ctype)
-
-        def done(result):
-            item.document, item.error = result
-            return item
-        return threads.deferToThread(future.result).addCallback(done)
+        else:
+            future = self.pool.submit(extract_or_error, item.body, item.url, ctype)
+            item.document, item.error = await maybe_deferred_to_future(threads.deferToThread(future.result))
+        return item
 
 
 class ArchivePipeline:
