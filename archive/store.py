@@ -133,7 +133,6 @@ class Archive:
         conn.execute("PRAGMA busy_timeout = 60000")
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
-        self._cctx = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
         self._dicts: dict[int, zstandard.ZstdCompressionDict] = {}
         self._site_blobs: dict[str, int] = {}     # blobs seen per site until its dictionary exists
         self._in_tx = False
@@ -302,15 +301,21 @@ class Archive:
         return sha
 
     def _compress(self, body: bytes, site: str | None, previous: str | None = None) -> tuple[str, bytes]:
+        # parameters sized to the page: level-10 defaults allocate tens of MB of tables per compressor
         if previous:
             base = self._keyframe(previous)
-            ref = zstandard.ZstdCompressionDict(self.get_blob(base), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
-            return f"delta:{base}", zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=ref).compress(body)
+            ref_bytes = self.get_blob(base)
+            ref = zstandard.ZstdCompressionDict(ref_bytes, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+            params = zstandard.ZstdCompressionParameters.from_level(ZSTD_LEVEL, source_size=len(body),
+                                                                    dict_size=len(ref_bytes))
+            return f"delta:{base}", zstandard.ZstdCompressor(dict_data=ref, compression_params=params).compress(body)
         d = self._site_dict(site) if site else None
+        params = zstandard.ZstdCompressionParameters.from_level(ZSTD_LEVEL, source_size=len(body),
+                                                                dict_size=DICT_SIZE if d else 0)
         if d is None:
-            return "zstd", self._cctx.compress(body)
+            return "zstd", zstandard.ZstdCompressor(compression_params=params).compress(body)
         dict_id, zd = d
-        return f"zstd:{dict_id}", zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=zd).compress(body)
+        return f"zstd:{dict_id}", zstandard.ZstdCompressor(dict_data=zd, compression_params=params).compress(body)
 
     def _site_dict(self, site: str):
         """The site's zstd dictionary, trained from its first DICT_AFTER bodies once there are that many."""

@@ -53,6 +53,10 @@ ITEM_PIPELINES = {
 }
 LOG_FORMATTER = "crawler.pipelines.QuietDropFormatter"
 
+# Responses waiting for extraction and the archive, per crawl: backpressure on the downloader
+# keeps memory flat when pipelines are slower than the network.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+
 # Extraction runs in this many worker processes (default: cores - 1, at least 1; 0: in-process).
 EXTRACTION_WORKERS = None
 
