@@ -15,7 +15,7 @@ import time
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
-from tests.crawl import PORTALS
+from crawler.portals import portals
 
 
 def peak_rss_mb() -> float:
@@ -49,7 +49,7 @@ def main() -> None:
                                          "crawler.middlewares.ResumeMiddleware": None}, priority="cmdline")
     process = CrawlerProcess(s)
     crawlers = []
-    for p in PORTALS:
+    for p in portals():
         c = process.create_crawler(p)
         crawlers.append(c)
         process.crawl(c, revisit="0" if bare else None)

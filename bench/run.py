@@ -143,7 +143,7 @@ def storage(db: Path, work: Path) -> dict:
                                                     ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
                 w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
         s = a.stats()
-        parts = {name: a.conn.execute(f"SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE ?",
+        parts = {name: a.conn.execute("SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE ?",
                                       (pattern,)).fetchone()[0]
                  for name, pattern in (("blobs", "blobs%"), ("versions", "versions%"), ("search", "search%"),
                                        ("fetches", "fetches%"))} if _has_dbstat(a) else {}

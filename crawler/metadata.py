@@ -164,7 +164,6 @@ def reply_facts(title: str, lines: list[str], norm: Normaliser) -> dict | None:
     if not salute and not replyish:
         return None
     body = " ".join(head)
-    text = t_title + " " + body
     if re.search(r"政协|提案", t_title) or (salute and salute.group(2) == "委员"):
         kind = "cppcc_proposal"
     elif re.search(r"人大|建议", t_title) or (salute and salute.group(2) == "代表"):

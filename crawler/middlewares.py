@@ -1,7 +1,6 @@
 """Downloader middlewares: conditional requests, crash-safe resume, retry with backoff."""
 from __future__ import annotations
 
-import os
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 import pytest
 
@@ -10,7 +9,6 @@ from crawler import cleaning as C
 from crawler.encoding import damage, decode
 from crawler.extract import ExtractionError, extract
 from seeds.replica import site
-from seeds.replica.seedpages import seed_text
 
 PINYIN_LEFT = re.compile(r"[\u4e00-\u9fff]\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
 SEED_PAGES = {d.seed + ("m" if d.mirror_of else ""): d for d in site.documents() if d.seed}

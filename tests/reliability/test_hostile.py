@@ -80,7 +80,7 @@ def test_robots_disallow_is_obeyed_even_for_a_requested_url(replica, tmp_path, m
     forbidden = next(d["url"] for d in manifest["documents"] if d["robots_disallowed"])
     control(replica, "log", {})
     run = crawl("urls", replica, tmp_path / "a.db", "-a", f"url={forbidden}")
-    host, path = forbidden.split("/", 3)[2], "/" + forbidden.split("/", 3)[3]
+    host = forbidden.split("/", 3)[2]
     assert [(e["host"], e["path"]) for e in control(replica, "log")[1]] == [(host, "/robots.txt")]
     assert run.stat("robotstxt/forbidden") == 1
     with Archive(tmp_path / "a.db") as a:
