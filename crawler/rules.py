@@ -35,6 +35,14 @@ class Rules:
     version: str
 
 
+def _one_pass(xpaths: list[str]) -> etree.XPath:
+    """'//*[A]', '//*[B]' … as one '//*[(A) or (B)]': one walk of the tree instead of one per rule."""
+    preds = [x[4:-1] for x in xpaths if x.startswith("//*[") and x.endswith("]")]
+    if len(preds) == len(xpaths):
+        return etree.XPath("//*[" + " or ".join(f"({p})" for p in preds) + "]")
+    return etree.XPath(" | ".join(xpaths))
+
+
 def _last_chars(labels: dict) -> re.Pattern:
     """Every label ends in one of these characters (simplified or traditional): a cheap first test."""
     import opencc
@@ -63,7 +71,7 @@ def rules() -> Rules:
         title_markers=re.compile("|".join(f"(?:{p})" for p in v["title_markers"])),
         chrome_anywhere=re.compile("|".join(f"(?:{p})" for p in ch["anywhere"])),
         chrome_edges=re.compile("|".join(f"(?:{p})" for p in ch["anywhere"] + ch["edges"])),
-        chrome_elements=etree.XPath(" | ".join(ch["elements"])),
+        chrome_elements=_one_pass(ch["elements"]),
         spam_weights=weights,
         spam_terms=re.compile("|".join(re.escape(t) for t in terms), re.I),
         cut_markers=tuple(sp["cut_markers"]),
