@@ -133,7 +133,8 @@ class Archive:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._dicts: dict[int, zstandard.ZstdCompressionDict] = {}
-        self._site_blobs: dict[str, int] = {}     # blobs seen per site until its dictionary exists
+        self._site_dict_ids: dict[str, int] = {}   # site -> its zstd dictionary
+        self._site_blobs: dict[str, int] = {}      # site -> bodies stored so far, until it has one
         self._in_tx = False
         self._batching: tuple[int, float] | None = None     # (items, seconds) while a crawl writes
         self._pending, self._opened = 0, 0.0
@@ -318,17 +319,16 @@ class Archive:
 
     def _site_dict(self, site: str):
         """The site's zstd dictionary, trained from its first DICT_AFTER bodies once there are that many."""
-        if self._site_blobs.get(site, 0) < 0:
-            dict_id = -self._site_blobs[site]
-            return dict_id, self._dict(dict_id)
-        row = self.conn.execute("SELECT id FROM dicts WHERE site = ? ORDER BY id DESC LIMIT 1", (site,)).fetchone()
-        if row:
-            self._site_blobs[site] = -row[0]
-            return row[0], self._dict(row[0])
-        if site not in self._site_blobs:
-            self._site_blobs[site] = self.conn.execute(
-                "SELECT count(DISTINCT f.blob_sha256) FROM fetches f JOIN documents d ON d.url = f.url "
-                "WHERE d.site = ? AND f.blob_sha256 IS NOT NULL", (site,)).fetchone()[0]
+        if site not in self._site_dict_ids and site not in self._site_blobs:
+            row = self.conn.execute("SELECT max(id) FROM dicts WHERE site = ?", (site,)).fetchone()
+            if row[0] is not None:
+                self._site_dict_ids[site] = row[0]
+            else:
+                self._site_blobs[site] = self.conn.execute(
+                    "SELECT count(DISTINCT f.blob_sha256) FROM fetches f JOIN documents d ON d.url = f.url "
+                    "WHERE d.site = ? AND f.blob_sha256 IS NOT NULL", (site,)).fetchone()[0]
+        if site in self._site_dict_ids:
+            return self._site_dict_ids[site], self._dict(self._site_dict_ids[site])
         self._site_blobs[site] += 1
         if self._site_blobs[site] < DICT_AFTER:
             return None
@@ -341,7 +341,8 @@ class Archive:
             return None
         cur = self.conn.execute("INSERT INTO dicts (site, created, data) VALUES (?, ?, ?)", (site, now(), zd.as_bytes()))
         self._dicts[cur.lastrowid] = zd
-        self._site_blobs[site] = -cur.lastrowid
+        self._site_dict_ids[site] = cur.lastrowid
+        del self._site_blobs[site]
         return cur.lastrowid, zd
 
     def _dict(self, dict_id: int) -> zstandard.ZstdCompressionDict:
@@ -403,7 +404,8 @@ class Archive:
                                 fetched_at)
 
     def _ingest(self, url, site, kind, status, body, headers, document, error, run_id, duration_ms, fetched_at):
-        doc_row = self.conn.execute("SELECT id, status, latest_version FROM documents WHERE url = ?", (url,)).fetchone()
+        doc_row = self.conn.execute("SELECT id, status, latest_version, kind FROM documents WHERE url = ?",
+                                    (url,)).fetchone()
         latest = None
         if doc_row and doc_row[2]:
             latest = self.conn.execute("SELECT content_hash, text, blob_sha256, status FROM versions "
@@ -459,7 +461,7 @@ class Archive:
                 (url, site, kind or _kind_of(document), fetched_at, fetched_at)).lastrowid
         else:
             doc_id = doc_row[0]
-            if kind and not self.conn.execute("SELECT kind FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]:
+            if kind and not doc_row[3]:
                 self.conn.execute("UPDATE documents SET kind = ? WHERE id = ?", (kind, doc_id))
         if latest and latest[0] == h:
             self._touch(doc_id, fetched_at)

@@ -175,12 +175,17 @@ def _outermost(root, chosen) -> list:
     return out
 
 
+def around(container) -> set:
+    """The body container, everything inside it and every ancestor: what furniture rules must not touch."""
+    return set(container.iter()) | set(container.iterancestors()) if container is not None else set()
+
+
 def remove_furniture(root, norm: Normaliser, junk: Counter, container=None) -> None:
     """Outside the body container: small blocks whose text is furniture (当前位置, 主办单位 …),
     and navigation menus and related-link lists (blocks that are mostly link text)."""
     rx = rules().chrome_edges
     m = measure(root)
-    protected = set(container.iter()) | set(container.iterancestors()) if container is not None else set()
+    protected = around(container)
 
     def chrome(el) -> bool:
         if el.tag not in BLOCKS or el in protected:

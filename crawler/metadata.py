@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .cleaning import Normaliser, PINYIN, fold
+from .cleaning import Normaliser, PINYIN, around, fold
 from .rules import rules
 
 FIELDS = ("index_no", "doc_no", "issuer", "topic", "genre", "written_date", "published_date", "keywords", "validity")
@@ -53,7 +53,7 @@ def find_blocks(root, norm: Normaliser, container=None) -> list:
     is walked once rather than once per candidate block.
     """
     counts: dict = {}
-    protected = set(container.iter()) | set(container.iterancestors()) if container is not None else set()
+    protected = around(container)
     maybe_label = rules().label_chars
     for c in root.iter(*CELL_TAGS):
         if not _is_cell(c):
