@@ -61,6 +61,7 @@ def main() -> None:
            "responses": sum(x.get("response_received_count", 0) for x in stats),
            "items": sum(x.get("item_scraped_count", 0) for x in stats),
            "peak_rss_mb": peak_rss_mb(),
+           "crawler_cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
            "workers_peak_rss_mb": max((_workers_kb(c) for c in crawlers), default=0) / 1024,
            "outcomes": {k: sum(x.get(f"govarchive/{k}", 0) for x in stats)
                         for k in ("new_version", "unchanged", "not_modified", "gone", "error")}}

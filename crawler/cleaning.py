@@ -129,8 +129,14 @@ def remove_tags(root) -> None:
     etree.strip_elements(root, *DROP_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
 
+CLASSES = etree.XPath("//@class")
+
+
 def remove_chrome_elements(root, junk: Counter) -> None:
-    for el in rules().chrome_elements(root):
+    """Elements whose class names them furniture. The class strings are matched, not the elements:
+    libxml2 evaluates a dozen contains() predicates per element ten times slower than this."""
+    rx = rules().chrome_classes
+    for el in [c.getparent() for c in CLASSES(root) if rx.search(c)]:
         if el.getparent() is not None and el.tag not in ("html", "body"):
             junk["chrome"] += 1
             _drop(el)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -46,7 +47,7 @@ class Document:
     extractor_version: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(vars(self))      # shallow: a crawl builds one per page, and nothing mutates it
 
     def to_json(self, **kw) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kw)
@@ -147,14 +148,29 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 def _parse(text: str):
     text = CONTROL.sub("", text)      # characters lxml (and XML) refuse
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)    # lxml refuses str input with an encoding declaration
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
     try:
-        root = lxml.html.document_fromstring(text, parser=parser)
+        root = lxml.html.document_fromstring(text, parser=_parser())
     except (etree.ParserError, ValueError) as e:
         raise ExtractionError(f"unparseable HTML: {e}") from e
     if root is None:
         raise ExtractionError("unparseable HTML: no document element")
     return root
+
+
+_local = threading.local()      # lxml parsers must not be shared between threads
+
+
+def _parser() -> etree.HTMLParser:
+    """An HTML parser whose elements are all lxml.html.HtmlElement (what trafilatura expects),
+    chosen in C: lxml.html's own parser calls a Python lookup for every element it touches."""
+    if getattr(_local, "parser", None) is not None:
+        return _local.parser
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
+    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity))
+    _local.parser = parser
+    return parser
 
 
 def _script(root) -> str:

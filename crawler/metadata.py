@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from lxml import etree
+
 from .cleaning import Normaliser, PINYIN, around, fold
 from .rules import rules
 
@@ -46,6 +48,35 @@ def _cells(el) -> list:
     return [c for c in el.iter(*CELL_TAGS) if c is not el and _is_cell(c)]
 
 
+TEXTS = etree.XPath("//text()")
+
+
+def _label_cells(root, maybe_label: re.Pattern) -> list:
+    """Innermost cells of at most 40 characters holding a character labels end in, in document
+    order. Found from the text nodes up, so only the few elements around such text are touched."""
+    out, seen, short = [], set(), {}
+    for s in TEXTS(root):
+        if len(s) > 40 or not maybe_label.search(s):
+            continue
+        el = s.getparent()
+        if s.is_tail:
+            el = el.getparent()
+        chain = []
+        while el is not None and isinstance(el.tag, str):
+            if el not in short:
+                short[el] = len(el.text_content()) <= 40
+            if not short[el]:
+                break
+            if el.tag in CELL_TAGS and _is_cell(el):
+                chain.append(el)
+            el = el.getparent()
+        for c in reversed(chain):           # outer before inner, as a walk of the tree meets them
+            if c not in seen:
+                seen.add(c)
+                out.append(c)
+    return out
+
+
 def find_blocks(root, norm: Normaliser, container=None) -> list:
     """The outermost elements holding two or more metadata labels that are not the page or the body.
 
@@ -54,12 +85,9 @@ def find_blocks(root, norm: Normaliser, container=None) -> list:
     """
     counts: dict = {}
     protected = around(container)
-    maybe_label = rules().label_chars
-    for c in root.iter(*CELL_TAGS):
-        if not _is_cell(c):
-            continue
+    for c in _label_cells(root, rules().label_chars):
         text = c.text_content()
-        if len(text) > 40 or not maybe_label.search(text) or not (_label(text, norm) or _label_prefix(text, norm)):
+        if not (_label(text, norm) or _label_prefix(text, norm)):
             continue
         for a in c.iterancestors(*CONTAINER_TAGS):
             if a in protected:

@@ -28,19 +28,11 @@ class Rules:
     title_markers: re.Pattern
     chrome_anywhere: re.Pattern
     chrome_edges: re.Pattern
-    chrome_elements: etree.XPath
+    chrome_classes: re.Pattern
     spam_weights: dict
     spam_terms: re.Pattern
     cut_markers: tuple
     version: str
-
-
-def _one_pass(xpaths: list[str]) -> etree.XPath:
-    """'//*[A]', '//*[B]' … as one '//*[(A) or (B)]': one walk of the tree instead of one per rule."""
-    preds = [x[4:-1] for x in xpaths if x.startswith("//*[") and x.endswith("]")]
-    if len(preds) == len(xpaths):
-        return etree.XPath("//*[" + " or ".join(f"({p})" for p in preds) + "]")
-    return etree.XPath(" | ".join(xpaths))
 
 
 def _last_chars(labels: dict) -> re.Pattern:
@@ -71,7 +63,7 @@ def rules() -> Rules:
         title_markers=re.compile("|".join(f"(?:{p})" for p in v["title_markers"])),
         chrome_anywhere=re.compile("|".join(f"(?:{p})" for p in ch["anywhere"])),
         chrome_edges=re.compile("|".join(f"(?:{p})" for p in ch["anywhere"] + ch["edges"])),
-        chrome_elements=_one_pass(ch["elements"]),
+        chrome_classes=re.compile("|".join(f"(?:{p})" for p in ch["classes"])),
         spam_weights=weights,
         spam_terms=re.compile("|".join(re.escape(t) for t in terms), re.I),
         cut_markers=tuple(sp["cut_markers"]),
