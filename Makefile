@@ -42,8 +42,8 @@ demo: $(STAMP)
 	  $(BIN)/scrapy crawl $$s -s REPLICA=$(REPLICA) -s ARCHIVE_DB=$(DB) -s LOG_LEVEL=INFO 2>&1 | grep -E "Spider opened|Crawled|archive |Closing spider"; done; \
 	stop_replica; T=$$($(PY) -c "from datetime import datetime,timezone; print(datetime.now(timezone.utc).isoformat(timespec='seconds'))"); \
 	start_replica 2; \
-	for s in $(PORTALS); do echo "== scrapy crawl $$s (epoch 2)"; \
-	  $(BIN)/scrapy crawl $$s -s REPLICA=$(REPLICA) -s ARCHIVE_DB=$(DB) -s LOG_LEVEL=INFO 2>&1 | grep -E "Spider opened|Crawled|revisiting|archive |Closing spider"; done; \
+	for s in $(PORTALS); do echo "== scrapy crawl $$s (epoch 2; REVISIT_MIN=0: check every archived page now)"; \
+	  $(BIN)/scrapy crawl $$s -s REPLICA=$(REPLICA) -s ARCHIVE_DB=$(DB) -s LOG_LEVEL=INFO -s REVISIT_MIN=0 2>&1 | grep -E "Spider opened|Crawled|revisiting|archive |Closing spider"; done; \
 	echo "== govarchive stats"; $(BIN)/govarchive stats --db $(DB); \
 	echo "== govarchive changes --since $$T"; $(BIN)/govarchive changes --db $(DB) --since $$T; \
 	url=$$($(BIN)/govarchive changes --db $(DB) --since $$T | awk -F'\t' '$$2=="changed" && $$5 ~ /答复/ {print $$4; exit}'); \

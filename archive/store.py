@@ -384,6 +384,13 @@ class Archive:
             "('new_version', 'unchanged') ORDER BY id DESC LIMIT 1", (canonical_url(url),)).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
+    def check_times(self, url: str) -> tuple[str, str] | None:
+        """(last check, last change) of an archived document: for the revisit policy."""
+        row = self.conn.execute(
+            "SELECT d.last_seen, v.fetched_at FROM documents d JOIN versions v ON v.document_id = d.id "
+            "AND v.number = d.latest_version WHERE d.url = ?", (canonical_url(url),)).fetchone()
+        return (row[0], row[1]) if row and row[0] and row[1] else None
+
     def ingest(self, url: str, *, status: int | None, body: bytes | None = None, headers: dict | None = None,
                document=None, error: str | None = None, run_id: int | None = None, kind: str | None = None,
                duration_ms: int | None = None, fetched_at: str | None = None) -> Outcome:

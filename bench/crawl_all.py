@@ -1,8 +1,8 @@
 """Crawl every portal of the replica in one Scrapy process; print totals as JSON on stdout.
 
-``python -m bench.crawl_all REPLICA_URL DB [bare]``: ``bare`` switches off the item pipelines and
-govarchive's middlewares (a plain link-following crawl of the same pages, what `scrapy bench`
-measures); otherwise the full pipeline runs: extraction and the archive.
+``python -m bench.crawl_all REPLICA_URL DB [bare] [SETTING=VALUE …]``: ``bare`` switches off the
+item pipelines and govarchive's middlewares (a plain link-following crawl of the same pages, what
+`scrapy bench` measures); otherwise the full pipeline runs: extraction and the archive.
 """
 from __future__ import annotations
 
@@ -35,17 +35,20 @@ def _workers_kb(crawler) -> int:
 
 
 def main() -> None:
-    replica, db = sys.argv[1], sys.argv[2]
-    bare = len(sys.argv) > 3 and sys.argv[3] == "bare"
+    replica, db, *rest = sys.argv[1:]
+    bare = "bare" in rest
     s = get_project_settings()
     s.set("REPLICA", replica, priority="cmdline")
     s.set("ARCHIVE_DB", db, priority="cmdline")
     s.set("LOG_LEVEL", "WARNING", priority="cmdline")
     if os.environ.get("EXTRACTION_WORKERS"):
         s.set("EXTRACTION_WORKERS", int(os.environ["EXTRACTION_WORKERS"]), priority="cmdline")
+    for kv in (r for r in rest if "=" in r):
+        s.set(*kv.split("=", 1), priority="cmdline")
     if bare:
         s.set("ITEM_PIPELINES", {}, priority="cmdline")
         s.set("DOWNLOADER_MIDDLEWARES", {"crawler.middlewares.ConditionalRequestMiddleware": None,
+                                         "crawler.middlewares.RevisitPolicyMiddleware": None,
                                          "crawler.middlewares.ResumeMiddleware": None}, priority="cmdline")
     process = CrawlerProcess(s)
     crawlers = []
@@ -64,7 +67,7 @@ def main() -> None:
            "crawler_cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
            "workers_peak_rss_mb": max((_workers_kb(c) for c in crawlers), default=0) / 1024,
            "outcomes": {k: sum(x.get(f"govarchive/{k}", 0) for x in stats)
-                        for k in ("new_version", "unchanged", "not_modified", "gone", "error")}}
+                        for k in ("new_version", "unchanged", "not_modified", "gone", "error", "not_due")}}
     print(json.dumps(out))
 
 

@@ -1,14 +1,19 @@
-"""Downloader middlewares: conditional requests, crash-safe resume, retry with backoff."""
+"""Downloader middlewares: revisit policy, conditional requests, crash-safe resume, retry with backoff."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 
-from scrapy import Request
+import logging
+
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
 
 from .pipelines import archive_for, job_of
+
+log = logging.getLogger(__name__)
 
 
 class ConditionalRequestMiddleware:
@@ -35,6 +40,58 @@ class ConditionalRequestMiddleware:
         if etag or last_modified:
             self.crawler.stats.inc_value("govarchive/conditional_requests")
         return None
+
+
+def due(last_checked: datetime, last_changed: datetime, at: datetime, minimum: float, maximum: float,
+        factor: float) -> bool:
+    """Is a document checked at ``last_checked``, whose content last changed at ``last_changed``,
+    due for another check at ``at``? The wait grows with how long it has stayed unchanged."""
+    unchanged = (last_checked - last_changed).total_seconds()
+    wait = min(maximum, max(minimum, factor * unchanged))
+    return (at - last_checked).total_seconds() >= wait
+
+
+class RevisitPolicyMiddleware:
+    """Skip archived detail pages that are not due for a check yet (adaptive revisiting).
+
+    A page is due once the time since its last check reaches REVISIT_FACTOR times the time it
+    had then gone unchanged, bounded by REVISIT_MIN and REVISIT_MAX seconds: a reply published
+    this week is checked on every run after REVISIT_MIN, a letter unchanged for years about once
+    every REVISIT_MAX. So re-running a crawl soon after the last one fetches list pages and new
+    documents only. ``-s REVISIT_MIN=0`` checks every archived page on every run.
+    """
+
+    def __init__(self, crawler):
+        s = crawler.settings
+        self.crawler = crawler
+        self.minimum, self.maximum = s.getfloat("REVISIT_MIN"), s.getfloat("REVISIT_MAX")
+        self.factor = s.getfloat("REVISIT_FACTOR")
+        if self.minimum <= 0:
+            raise NotConfigured
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = cls(crawler)
+        crawler.signals.connect(mw.report, signal=signals.spider_closed)
+        return mw
+
+    def process_request(self, request, spider=None):
+        if not request.meta.get("conditional"):
+            return None
+        times = archive_for(self.crawler).check_times(request.url)
+        if times is None:
+            return None
+        if due(*(datetime.fromisoformat(t) for t in times), datetime.now(timezone.utc), self.minimum,
+               self.maximum, self.factor):
+            return None
+        self.crawler.stats.inc_value("govarchive/not_due")
+        raise IgnoreRequest(f"checked recently, not due: {request.url}")
+
+    def report(self, spider=None):
+        n = self.crawler.stats.get_value("govarchive/not_due", 0)
+        if n:
+            log.info("%d archived pages were checked recently and are not due yet (REVISIT_MIN=%gs; "
+                     "-s REVISIT_MIN=0 checks every page)", n, self.minimum)
 
 
 class ResumeMiddleware:

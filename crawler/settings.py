@@ -1,7 +1,7 @@
 """Scrapy settings for govarchive. Polite by default against real government servers.
 
-Every policy is a component behind a setting: conditional requests, crash-safe resume and
-retry backoff are downloader middlewares; extraction and archiving are item pipelines; the
+Every policy is a component behind a setting: the revisit policy, conditional requests,
+crash-safe resume and retry backoff are downloader middlewares; extraction and archiving are item pipelines; the
 replica is a download handler switched on by ``-s REPLICA=http://127.0.0.1:8765``.
 """
 
@@ -40,10 +40,18 @@ DOWNLOAD_HANDLERS = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ResumeMiddleware": 60,
+    "crawler.middlewares.RevisitPolicyMiddleware": 70,
     "crawler.middlewares.ConditionalRequestMiddleware": 580,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }
+# Revisit policy for archived detail pages: check one again once the time since its last check
+# reaches REVISIT_FACTOR x the time it had gone unchanged, between REVISIT_MIN and REVISIT_MAX
+# seconds. List pages and new documents are always fetched. REVISIT_MIN = 0: check everything.
+REVISIT_MIN = 6 * 3600
+REVISIT_MAX = 30 * 86400
+REVISIT_FACTOR = 0.5
+
 # JOBDIR: a disk queue that survives a SIGKILL (the archive says what is done).
 SCHEDULER_DISK_QUEUE = "crawler.queues.CrashSafeDiskQueue"
 

@@ -11,6 +11,7 @@ from spiders.base import ArchiveSpider
 
 class UrlsSpider(ArchiveSpider):
     name = "urls"
+    custom_settings = {"REVISIT_MIN": 0}     # pages named by hand are fetched now, however recent
 
     def __init__(self, url: str | None = None, urls: str | None = None, kind: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,8 +22,10 @@ class Crawl:
 
 
 def command(spider: str, replica, db: Path, *args: str) -> list[str]:
+    """Tests switch the epoch between crawls seconds apart, standing for days: every archived page
+    is checked (REVISIT_MIN=0) unless a test passes its own -s REVISIT_MIN (the later -s wins)."""
     return [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"REPLICA={replica.url}", "-s", f"ARCHIVE_DB={db}",
-            "-s", "LOG_LEVEL=INFO", *args]
+            "-s", "LOG_LEVEL=INFO", "-s", "REVISIT_MIN=0", *args]
 
 
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))

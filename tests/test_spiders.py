@@ -212,3 +212,35 @@ def test_polite_defaults_against_real_hosts():
     replica.set("REPLICA", "http://127.0.0.1:1", priority="cmdline")
     PanjinSpider.update_settings(replica)
     assert replica.getfloat("DOWNLOAD_DELAY") == 0          # lowered in replica mode only
+
+
+def test_revisit_interval_grows_with_time_unchanged():
+    from datetime import datetime, timedelta
+    from crawler.middlewares import due
+    t0 = datetime(2026, 1, 1)
+    h, d = timedelta(hours=1), timedelta(days=1)
+    policy = dict(minimum=6 * 3600, maximum=30 * 86400, factor=0.5)
+    # just archived: due again after REVISIT_MIN
+    assert not due(t0, t0, t0 + 5 * h, **policy) and due(t0, t0, t0 + 6 * h, **policy)
+    # unchanged for 20 days at the last check: wait 10 days
+    assert not due(t0 + 20 * d, t0, t0 + 29 * d, **policy) and due(t0 + 20 * d, t0, t0 + 30 * d, **policy)
+    # unchanged for years: never longer than REVISIT_MAX
+    assert due(t0 + 900 * d, t0, t0 + 930 * d, **policy)
+
+
+def test_revisit_policy_fetches_lists_only_when_nothing_is_due(replica, tmp_path, manifest):
+    db = tmp_path / "a.db"
+    policy = ("-s", "REVISIT_MIN=21600")            # the default, over the tests' REVISIT_MIN=0
+    want = {(u.split("/", 3)[2], "/" + u.split("/", 3)[3]) for u in official(manifest, "linyi_fgw")}
+    crawl("linyi_fgw", replica, db, *policy)
+    control(replica, "log", {})
+    again = crawl("linyi_fgw", replica, db, *policy)
+    asked = {(e["host"], e["path"]) for e in control(replica, "log")[1]}
+    assert asked and not asked & want                # list pages only
+    assert again.stat("govarchive/not_due") == len(want)
+    assert "not due yet" in again.log
+    with Archive(db) as a:
+        assert a.stats()["fetches"] == len(want)    # nothing recorded for pages not fetched
+    control(replica, "log", {})
+    crawl("linyi_fgw", replica, db)                 # REVISIT_MIN=0: every archived page is checked
+    assert want <= {(e["host"], e["path"]) for e in control(replica, "log")[1]}
