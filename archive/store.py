@@ -30,8 +30,9 @@ from crawler.portals import canonical_url, site_of
 DEFAULT_DB = "data/govarchive.db"
 OUTCOMES = ("new_version", "unchanged", "not_modified", "gone", "error")
 ZSTD_LEVEL = 10
-DICT_AFTER = 64          # blobs of a site before its dictionary is trained
+DICT_AFTER = 128         # bodies of a site before its dictionary is trained (fewer train a poor one)
 DICT_SIZE = 64 * 1024
+PAGE_SIZE = 16384        # rows of a few kB fill 16 kB pages well; 4 kB pages waste a third
 
 
 def default_path(path: str | os.PathLike | None = None) -> Path:
@@ -146,6 +147,8 @@ class Archive:
     # -----------------------------------------------------------------------------------------
     def _pragmas(self) -> None:
         try:
+            if self.conn.execute("PRAGMA page_count").fetchone()[0] == 0:     # a new file
+                self.conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         except sqlite3.DatabaseError as e:
             raise ArchiveError(f"{self.path} is not a govarchive database: {e}") from e
@@ -231,6 +234,13 @@ class Archive:
         if self._in_tx:
             self.conn.execute("ROLLBACK")
             self._in_tx = False
+            self._forget_dicts()
+
+    def _forget_dicts(self) -> None:
+        """After a rollback a dictionary trained in it no longer exists (and its id may be reused)."""
+        self._dicts.clear()
+        self._site_dict_ids.clear()
+        self._site_blobs.clear()
 
     def set_batching(self, items: int, seconds: float) -> None:
         """Group ingests into transactions of ``items`` (or ``seconds``), for crawls; ``flush()`` ends one."""
@@ -248,12 +258,18 @@ class Archive:
             if not self._pending:
                 self.begin()
                 self._opened = time.monotonic()
+            self.conn.execute("SAVEPOINT item")
             try:
                 yield
             except BaseException:
-                self.rollback()
-                self._pending = 0
+                if self._pending:      # undo this item only: the batch's earlier items stay
+                    self.conn.execute("ROLLBACK TO item")
+                    self.conn.execute("RELEASE item")
+                    self._forget_dicts()
+                else:
+                    self.rollback()
                 raise
+            self.conn.execute("RELEASE item")
             self._pending += 1
             items, seconds = self._batching
             if self._pending >= items or time.monotonic() - self._opened > seconds:
@@ -318,7 +334,8 @@ class Archive:
         return f"zstd:{dict_id}", zstandard.ZstdCompressor(dict_data=zd, compression_params=params).compress(body)
 
     def _site_dict(self, site: str):
-        """The site's zstd dictionary, trained from its first DICT_AFTER bodies once there are that many."""
+        """The site's zstd dictionary, trained on its latest bodies once it has DICT_AFTER of them; the
+        bodies stored before that are then compressed again with it."""
         if site not in self._site_dict_ids and site not in self._site_blobs:
             row = self.conn.execute("SELECT max(id) FROM dicts WHERE site = ?", (site,)).fetchone()
             if row[0] is not None:
@@ -332,17 +349,28 @@ class Archive:
         self._site_blobs[site] += 1
         if self._site_blobs[site] < DICT_AFTER:
             return None
+        site_blobs = "SELECT DISTINCT f.blob_sha256 FROM fetches f JOIN documents d ON d.url = f.url WHERE d.site = ?"
         samples = [self.get_blob(sha) for (sha,) in self.conn.execute(
-            "SELECT DISTINCT f.blob_sha256 FROM fetches f JOIN documents d ON d.url = f.url WHERE d.site = ? "
-            "AND f.blob_sha256 IS NOT NULL ORDER BY f.id DESC LIMIT 256", (site,))]
+            f"{site_blobs} AND f.blob_sha256 IS NOT NULL ORDER BY f.id DESC LIMIT 256", (site,))]
         try:
             zd = zstandard.train_dictionary(DICT_SIZE, samples)
         except zstandard.ZstdError:
+            self._site_blobs[site] = 0        # too little to learn from yet: try again later
             return None
         cur = self.conn.execute("INSERT INTO dicts (site, created, data) VALUES (?, ?, ?)", (site, now(), zd.as_bytes()))
         self._dicts[cur.lastrowid] = zd
         self._site_dict_ids[site] = cur.lastrowid
         del self._site_blobs[site]
+        # the bodies stored before there was a dictionary: compress them again with it. Deleted and
+        # inserted anew rather than updated, so their old pages empty and are reused, not left sparse
+        # (versions refer to them: the foreign keys are checked at commit).
+        self.conn.execute("PRAGMA defer_foreign_keys = ON")
+        for sha, size, data in self.conn.execute(
+                f"SELECT sha256, size, data FROM blobs WHERE codec = 'zstd' AND sha256 IN ({site_blobs})",
+                (site,)).fetchall():
+            codec, packed = self._compress(self._decompress("zstd", data), site)
+            self.conn.execute("DELETE FROM blobs WHERE sha256 = ?", (sha,))
+            self.conn.execute("INSERT INTO blobs (sha256, size, codec, data) VALUES (?, ?, ?, ?)", (sha, size, codec, packed))
         return cur.lastrowid, zd
 
     def _dict(self, dict_id: int) -> zstandard.ZstdCompressionDict:
