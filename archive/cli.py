@@ -155,7 +155,7 @@ def changes(db, since, site):
 @click.option("--site")
 @click.option("--limit", default=20, show_default=True)
 def search(db, query, site, limit):
-    """Ranked full-text search with snippets (2-character words like 科技 work)."""
+    """Full-text search with snippets (2-character words like 科技 work): title matches first, then newest."""
     from .search import SearchError, search as run
     with open_archive(db, readonly=True) as a:
         try:
@@ -163,7 +163,7 @@ def search(db, query, site, limit):
         except SearchError as e:
             raise click.ClickException(str(e)) from e
         for h in hits:
-            click.echo(f"{h['score']:.3f}\t{h['url']}\t{h['title'] or ''}\n\t{h['snippet']}")
+            click.echo(f"{'title' if h['in_title'] else 'text'}\t{h['url']}\t{h['title'] or ''}\n\t{h['snippet']}")
         if not hits:
             click.echo("no results", err=True)
 

@@ -172,8 +172,8 @@ def export_warc(archive: Archive, out: Path, simplified=False, progress=None, si
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
     where, args = _filters(site, kind, since, "d")
-    sql = ("SELECT f.url, f.fetched_at, f.http_status, f.etag, f.last_modified, f.content_type, f.blob_sha256 "
-           f"FROM fetches f JOIN documents d ON d.url = f.url {where} "
+    sql = ("SELECT d.url, f.fetched_at, f.http_status, f.etag, f.last_modified, f.content_type, f.blob_sha256 "
+           f"FROM fetches f JOIN documents d ON d.id = f.document_id {where} "
            + ("AND" if where else "WHERE") + " f.blob_sha256 IS NOT NULL ORDER BY f.id")
     first: dict[str, tuple[str, str]] = {}
     n = 0

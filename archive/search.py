@@ -2,9 +2,10 @@
 
 SQLite's trigram tokenizer cannot match queries shorter than three characters, and unicode61
 alone treats a run of Han characters as one token. We index each Han run as its overlapping
-bigrams (and other words as they are); a query becomes the AND of its bigrams, ranked by bm25
-(title weighted above body), and each hit is then checked for the exact phrase in the text,
-which also gives the snippet.
+bigrams (and other words as they are); a query becomes the AND of its bigrams, and each hit is
+then checked for the exact phrase in the text, which also gives the snippet. The index keeps no
+positions or frequencies (FTS5 detail=none: a quarter of the size), so ranking is plain: documents
+whose title holds the words first, then the most recently published.
 """
 from __future__ import annotations
 
@@ -50,36 +51,38 @@ def fts_query(query: str) -> tuple[str, list[str]]:
 
 
 def search(archive, query: str, site: str | None = None, limit: int = 20) -> list[dict]:
-    """Ranked hits with snippets: [{url, site, title, version, score, snippet}]."""
+    """Hits with snippets, title matches first, then newest first: [{url, site, title, version, in_title, snippet}]."""
     from crawler.cleaning import t2s
     match, phrases = fts_query(query)
-    single = [p for p in phrases if len(p) == 1]
-    args: list = [match]
-    where = ""
-    if site:
-        where = "AND d.site = ?"
-        args.append(site)
-    sql = (
-        "SELECT d.url, d.site, v.title, v.number, coalesce(v.text_simplified, v.text), bm25(search, 4.0, 1.0) AS score "
-        "FROM search JOIN documents d ON d.id = search.rowid "
-        "JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version "
-        f"WHERE search MATCH ? {where} ORDER BY score LIMIT ?")
+    if any(len(p) == 1 for p in phrases):
+        ids = _like(archive, phrases, site)
+    else:
+        where, args = ("AND d.site = ?", [site]) if site else ("", [])
+        ids = archive.conn.execute(
+            "SELECT d.id FROM search_text s JOIN documents d ON d.id = s.rowid "
+            "JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version "
+            f"WHERE search_text MATCH ? {where} "
+            "ORDER BY d.id IN (SELECT rowid FROM search_title WHERE search_title MATCH ?) DESC, "
+            "v.published_date DESC, d.id DESC", [match, *args, match]).fetchall()
     hits = []
-    offset_limit = max(limit * 5, 50)
-    rows = archive.conn.execute(sql, args + [offset_limit]).fetchall() if not single else _like(archive, phrases, site, offset_limit)
-    for url, s, title, number, text, score in rows:
-        title_s = t2s().convert(title or "")
-        hay = re.sub(r"\s+", "", title_s + "\n" + (text or "")).lower()
+    for (doc_id,) in ids:       # in rank order; fetched one by one, as far as the limit needs
+        url, s, title, number, text = archive.conn.execute(
+            "SELECT d.url, d.site, v.title, v.number, coalesce(v.text_simplified, v.text) FROM documents d "
+            "JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version WHERE d.id = ?",
+            (doc_id,)).fetchone()
+        title_s = re.sub(r"\s+", "", t2s().convert(title or "")).lower()
+        hay = title_s + "\n" + re.sub(r"\s+", "", text or "").lower()
         if not all(p in hay for p in phrases if p):
             continue
-        hits.append({"url": url, "site": s, "title": title, "version": number, "score": round(-score, 4),
-                     "snippet": snippet(text or title_s, phrases)})
+        hits.append({"url": url, "site": s, "title": title, "version": number,
+                     "in_title": all(p in title_s for p in phrases if p),
+                     "snippet": snippet(text or t2s().convert(title or ""), phrases)})
         if len(hits) >= limit:
             break
     return hits
 
 
-def _like(archive, phrases, site, limit):
+def _like(archive, phrases, site) -> list[tuple[int]]:
     """One-character queries are not in the bigram index: scan the latest texts instead."""
     cond = " AND ".join(["(coalesce(v.text_simplified, v.text) LIKE ? OR v.title LIKE ?)"] * len(phrases))
     args = []
@@ -89,9 +92,8 @@ def _like(archive, phrases, site, limit):
         cond += " AND d.site = ?"
         args.append(site)
     return archive.conn.execute(
-        "SELECT d.url, d.site, v.title, v.number, coalesce(v.text_simplified, v.text), 0.0 FROM documents d "
-        f"JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version WHERE {cond} LIMIT ?",
-        args + [limit]).fetchall()
+        "SELECT d.id FROM documents d JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version "
+        f"WHERE {cond} ORDER BY v.published_date DESC, d.id DESC", args).fetchall()
 
 
 def snippet(text: str, phrases: list[str]) -> str:

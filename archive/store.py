@@ -2,8 +2,9 @@
 
 Tables: ``documents`` (one per canonical URL), ``versions`` (a row per real change of the
 extracted content, or a ``gone`` tombstone), ``blobs`` (raw bodies, content-addressed, zstd),
-``fetches`` (every attempt and its outcome), ``runs`` (crawl runs), ``dicts`` (per-site zstd
-dictionaries) and ``search`` (FTS5 over character bigrams of the latest versions).
+``fetches`` (every attempt and its outcome; the ``fetch_log`` view adds URLs), ``runs`` (crawl
+runs), ``dicts`` (per-site zstd dictionaries), and ``search_text`` / ``search_title`` (FTS5 over
+character bigrams of the latest versions).
 
 Every ingest is one transaction (or part of a ``batch()``), retried with backoff while another
 writer holds the lock. WAL mode lets readers run during a crawl.
@@ -101,6 +102,29 @@ MIGRATIONS: list[str] = [
     CREATE INDEX documents_site ON documents(site, kind);
     CREATE INDEX versions_fetched ON versions(fetched_at);
     """,
+    # 3: compact storage. The search index keeps no positions (each hit is checked for the exact
+    # phrase anyway) and titles get an index of their own, for ranking; a fetch of an archived
+    # document names it by id, not by repeating its URL (the fetch_log view shows the URL).
+    """
+    DROP TABLE search;
+    CREATE VIRTUAL TABLE search_text USING fts5(text, content='', detail=none, tokenize='unicode61');
+    CREATE VIRTUAL TABLE search_title USING fts5(title, content='', detail=none, tokenize='unicode61');
+    CREATE TABLE fetches_v3 (
+        id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id), url TEXT, document_id INTEGER,
+        fetched_at TEXT NOT NULL, http_status INTEGER, etag TEXT, last_modified TEXT, bytes INTEGER,
+        duration_ms INTEGER, outcome TEXT NOT NULL, error TEXT, version_id INTEGER, blob_sha256 TEXT,
+        content_type TEXT, CHECK (url IS NOT NULL OR document_id IS NOT NULL));
+    INSERT INTO fetches_v3 SELECT f.id, f.run_id, CASE WHEN d.id IS NULL THEN f.url END, d.id, f.fetched_at,
+        f.http_status, f.etag, f.last_modified, f.bytes, f.duration_ms, f.outcome, f.error, f.version_id,
+        f.blob_sha256, f.content_type FROM fetches f LEFT JOIN documents d ON d.url = f.url;
+    DROP TABLE fetches;
+    ALTER TABLE fetches_v3 RENAME TO fetches;
+    CREATE INDEX fetches_document ON fetches(document_id, id);
+    CREATE INDEX fetches_url ON fetches(url, id) WHERE url IS NOT NULL;
+    CREATE VIEW fetch_log AS SELECT f.id, coalesce(f.url, d.url) AS url, d.site, f.run_id, f.fetched_at,
+        f.http_status, f.outcome, f.error, f.etag, f.last_modified, f.content_type, f.bytes, f.duration_ms,
+        f.version_id, f.blob_sha256 FROM fetches f LEFT JOIN documents d ON d.id = f.document_id;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -182,7 +206,7 @@ class Archive:
                     if stmt.strip():
                         self.conn.execute(stmt)
                 self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(n + 1),))
-            if current < 2 <= target:
+            if current < 3 <= target:
                 self._rebuild_search()
             self.conn.execute("COMMIT")
         except BaseException:
@@ -297,10 +321,15 @@ class Archive:
 
     def done_in_job(self, job: str, url: str) -> bool:
         """Was ``url`` fetched to a final outcome by a run of this job (resume after a crash)?"""
-        row = self.conn.execute(
-            "SELECT 1 FROM fetches f JOIN runs r ON r.id = f.run_id WHERE r.job = ? AND f.url = ? "
-            "AND f.outcome != 'error' LIMIT 1", (job, canonical_url(url))).fetchone()
-        return row is not None
+        doc = self._document_id(canonical_url(url))
+        row = doc and self.conn.execute(
+            "SELECT 1 FROM fetches f JOIN runs r ON r.id = f.run_id WHERE f.document_id = ? AND r.job = ? "
+            "AND f.outcome != 'error' LIMIT 1", (doc, job)).fetchone()
+        return bool(row)
+
+    def _document_id(self, url: str) -> int | None:
+        row = self.conn.execute("SELECT id FROM documents WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
 
     # -----------------------------------------------------------------------------------------
     # blobs
@@ -342,14 +371,14 @@ class Archive:
                 self._site_dict_ids[site] = row[0]
             else:
                 self._site_blobs[site] = self.conn.execute(
-                    "SELECT count(DISTINCT f.blob_sha256) FROM fetches f JOIN documents d ON d.url = f.url "
+                    "SELECT count(DISTINCT f.blob_sha256) FROM fetches f JOIN documents d ON d.id = f.document_id "
                     "WHERE d.site = ? AND f.blob_sha256 IS NOT NULL", (site,)).fetchone()[0]
         if site in self._site_dict_ids:
             return self._site_dict_ids[site], self._dict(self._site_dict_ids[site])
         self._site_blobs[site] += 1
         if self._site_blobs[site] < DICT_AFTER:
             return None
-        site_blobs = "SELECT DISTINCT f.blob_sha256 FROM fetches f JOIN documents d ON d.url = f.url WHERE d.site = ?"
+        site_blobs = "SELECT DISTINCT f.blob_sha256 FROM fetches f JOIN documents d ON d.id = f.document_id WHERE d.site = ?"
         samples = [self.get_blob(sha) for (sha,) in self.conn.execute(
             f"{site_blobs} AND f.blob_sha256 IS NOT NULL ORDER BY f.id DESC LIMIT 256", (site,))]
         try:
@@ -407,9 +436,10 @@ class Archive:
     # -----------------------------------------------------------------------------------------
     def last_fetch_validators(self, url: str) -> tuple[str | None, str | None]:
         """ETag and Last-Modified of the newest 200 fetch whose content the archive holds."""
-        row = self.conn.execute(
-            "SELECT etag, last_modified FROM fetches WHERE url = ? AND http_status = 200 AND outcome IN "
-            "('new_version', 'unchanged') ORDER BY id DESC LIMIT 1", (canonical_url(url),)).fetchone()
+        doc = self._document_id(canonical_url(url))
+        row = doc and self.conn.execute(
+            "SELECT etag, last_modified FROM fetches WHERE document_id = ? AND http_status = 200 AND outcome IN "
+            "('new_version', 'unchanged') ORDER BY id DESC LIMIT 1", (doc,)).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
     def check_times(self, url: str) -> tuple[str, str] | None:
@@ -447,21 +477,23 @@ class Archive:
                                        "WHERE document_id = ? AND number = ?", (doc_row[0], doc_row[2])).fetchone()
         blob = None
         if body and status == 200:
-            prev = self.conn.execute("SELECT blob_sha256 FROM fetches WHERE url = ? AND blob_sha256 IS NOT NULL "
-                                     "ORDER BY id DESC LIMIT 1", (url,)).fetchone()
+            prev = doc_row and self.conn.execute(
+                "SELECT blob_sha256 FROM fetches WHERE document_id = ? AND blob_sha256 IS NOT NULL "
+                "ORDER BY id DESC LIMIT 1", (doc_row[0],)).fetchone()
             blob = self.put_blob(body, site, prev[0] if prev else None)
         fetch = dict(run_id=run_id, url=url, fetched_at=fetched_at, http_status=status, etag=headers.get("etag"),
                      last_modified=headers.get("last-modified"), bytes=len(body) if body is not None else None,
                      duration_ms=duration_ms, blob_sha256=blob, document_id=doc_row[0] if doc_row else None)
 
         def record(outcome, message=None, version_id=None, number=None, doc_id=None):
+            doc_id = doc_id or fetch["document_id"]
             fid = self.conn.execute(
                 "INSERT INTO fetches (run_id, url, document_id, fetched_at, http_status, etag, last_modified, bytes, "
                 "duration_ms, outcome, error, version_id, blob_sha256, content_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (fetch["run_id"], url, doc_id or fetch["document_id"], fetched_at, status, fetch["etag"],
+                (fetch["run_id"], None if doc_id else url, doc_id, fetched_at, status, fetch["etag"],
                  fetch["last_modified"], fetch["bytes"], duration_ms, outcome, message, version_id, blob,
                  headers.get("content-type"))).lastrowid
-            return Outcome(outcome, doc_id or fetch["document_id"], number, fid, message)
+            return Outcome(outcome, doc_id, number, fid, message)
 
         if error:
             return record("error", error)
@@ -494,6 +526,7 @@ class Archive:
             doc_id = self.conn.execute(
                 "INSERT INTO documents (url, site, kind, first_seen, last_seen, status) VALUES (?,?,?,?,?, 'active')",
                 (url, site, kind or _kind_of(document), fetched_at, fetched_at)).lastrowid
+            self.conn.execute("UPDATE fetches SET document_id = ?, url = NULL WHERE url = ?", (doc_id, url))
         else:
             doc_id = doc_row[0]
             if kind and not doc_row[3]:
@@ -533,7 +566,7 @@ class Archive:
         prev = self.conn.execute("SELECT coalesce(max(number), 0) FROM versions WHERE document_id = ?",
                                  (doc_id,)).fetchone()[0]
         number = prev + 1
-        j = lambda x: json.dumps(x, ensure_ascii=False) if x is not None else None
+        j = lambda x: json.dumps(x, ensure_ascii=False, separators=(",", ":")) if x is not None else None
         if d is None:
             row = (doc_id, number, fetched_at, status, None, None, None, None, None, None, None, None, None, h, blob)
         else:
@@ -552,27 +585,35 @@ class Archive:
     # search index: the latest version of each document, as character bigrams
     # -----------------------------------------------------------------------------------------
     def _index(self, doc_id: int, prev_number: int, d) -> None:
-        from .search import tokens
         if prev_number:
             old = self.conn.execute("SELECT title, coalesce(text_simplified, text), status FROM versions "
                                     "WHERE document_id = ? AND number = ?", (doc_id, prev_number)).fetchone()
             if old and old[2] != "gone":
-                self.conn.execute("INSERT INTO search (search, rowid, title, body) VALUES ('delete', ?, ?, ?)",
-                                  (doc_id, tokens(old[0]), tokens(old[1])))
+                self._index_rows(doc_id, old[0], old[1], delete=True)
         if d is not None:
-            from crawler.cleaning import t2s
-            title = t2s().convert(d.title or "") if d.script == "traditional" else (d.title or "")
-            self.conn.execute("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)",
-                              (doc_id, tokens(title), tokens(d.text_simplified)))
+            self._index_rows(doc_id, d.title, d.text_simplified)
+
+    def _index_rows(self, doc_id: int, title: str | None, text: str | None, delete: bool = False) -> None:
+        """The title and the text (title included, so words may span both) as bigram tokens, both
+        in simplified characters. A delete must give exactly the tokens once inserted."""
+        from crawler.cleaning import t2s
+        from .search import tokens
+        t = tokens(t2s().convert(title or ""))
+        if delete:
+            self.conn.execute("INSERT INTO search_title (search_title, rowid, title) VALUES ('delete', ?, ?)", (doc_id, t))
+            self.conn.execute("INSERT INTO search_text (search_text, rowid, text) VALUES ('delete', ?, ?)",
+                              (doc_id, t + " " + tokens(text)))
+        else:
+            self.conn.execute("INSERT INTO search_title (rowid, title) VALUES (?, ?)", (doc_id, t))
+            self.conn.execute("INSERT INTO search_text (rowid, text) VALUES (?, ?)", (doc_id, t + " " + tokens(text)))
 
     def _rebuild_search(self) -> None:
-        from .search import tokens
-        self.conn.execute("INSERT INTO search (search) VALUES ('delete-all')")
+        for table in ("search_title", "search_text"):
+            self.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
         for doc_id, title, text in self.conn.execute(
                 "SELECT v.document_id, v.title, coalesce(v.text_simplified, v.text) FROM versions v JOIN documents d "
                 "ON d.id = v.document_id AND d.latest_version = v.number WHERE v.status = 'active'").fetchall():
-            self.conn.execute("INSERT INTO search (rowid, title, body) VALUES (?, ?, ?)",
-                              (doc_id, tokens(title), tokens(text)))
+            self._index_rows(doc_id, title, text)
 
     # -----------------------------------------------------------------------------------------
     # reading
@@ -619,7 +660,8 @@ class Archive:
         doc = self.document(url)
         return list(self.db.query(
             "SELECT f.fetched_at, f.http_status, f.outcome, f.error, v.number AS version, f.bytes, f.duration_ms "
-            "FROM fetches f LEFT JOIN versions v ON v.id = f.version_id WHERE f.url = ? ORDER BY f.id", [doc["url"]]))
+            "FROM fetches f LEFT JOIN versions v ON v.id = f.version_id WHERE f.document_id = ? ORDER BY f.id",
+            [doc["id"]]))
 
     def stats(self) -> dict:
         q = lambda sql: self.conn.execute(sql).fetchone()[0]

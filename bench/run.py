@@ -133,7 +133,7 @@ def storage(db: Path, work: Path) -> dict:
     from archive.store import Archive
     with Archive(db) as a:
         a.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        rows = a.conn.execute("SELECT url, blob_sha256, content_type FROM fetches WHERE http_status = 200 "
+        rows = a.conn.execute("SELECT url, blob_sha256, content_type FROM fetch_log WHERE http_status = 200 "
                               "AND blob_sha256 IS NOT NULL ORDER BY id").fetchall()
         raw = 0
         warc = work / "plain.warc.gz"

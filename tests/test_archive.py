@@ -250,21 +250,36 @@ def test_reextract_is_idempotent(arc):
     assert "打印本页" not in arc.version(url)["text"]
 
 
-def test_archive_at_first_schema_version_opens_after_migration(tmp_path):
+@pytest.mark.parametrize("version", [1, 2])
+def test_archive_at_an_older_schema_version_opens_after_migration(tmp_path, version):
     path = tmp_path / "old.db"
-    old = Archive(path, migrate_to=1)
-    assert old.schema_version() == 1
+    old = Archive(path, migrate_to=version)
+    assert old.schema_version() == version
     old.conn.execute("INSERT INTO documents (url, site, kind, first_seen, last_seen, status, latest_version) VALUES "
                      "('https://kjj.cq.gov.cn/x.html', 'chongqing_kjj', 'policy', '2020', '2020', 'active', 1)")
     old.conn.execute("INSERT INTO versions (document_id, number, fetched_at, status, title, text, content_hash) "
                      "VALUES (1, 1, '2020-01-01', 'active', '旧标题', '科技创新的旧版本正文', 'x')")
+    old.conn.execute("INSERT INTO fetches (url, fetched_at, http_status, outcome, version_id) VALUES "
+                     "('https://kjj.cq.gov.cn/x.html', '2020-01-01', 200, 'new_version', 1)")
+    old.conn.execute("INSERT INTO fetches (url, fetched_at, http_status, outcome, error) VALUES "
+                     "('https://kjj.cq.gov.cn/broken.html', '2020-01-02', 500, 'error', 'HTTP 500')")
     old.close()
     with Archive(path) as a:
-        assert a.schema_version() == 2
+        assert a.schema_version() == 3
         assert a.versions("https://kjj.cq.gov.cn/x.html")[0]["text"] == "科技创新的旧版本正文"
         assert [h["url"] for h in search(a, "旧版本")] == ["https://kjj.cq.gov.cn/x.html"]
+        assert [h["version"] for h in a.history("https://kjj.cq.gov.cn/x.html")] == [1]
+        assert [r[0] for r in a.conn.execute("SELECT url FROM fetch_log ORDER BY id")] == [
+            "https://kjj.cq.gov.cn/x.html", "https://kjj.cq.gov.cn/broken.html"]
         ingest(a, SEED003)
         assert a.stats()["documents"] == 2
+
+
+def test_a_failed_first_fetch_joins_the_document_s_history(arc):
+    arc.ingest(SEED003, status=None, error="TimeoutError: took too long")
+    ingest(arc, SEED003)
+    assert [h["outcome"] for h in arc.history(SEED003)] == ["error", "new_version"]
+    assert arc.conn.execute("SELECT count(*) FROM fetches WHERE url IS NOT NULL").fetchone()[0] == 0
 
 
 def test_readonly_and_bad_files_give_clear_errors(tmp_path):

@@ -43,7 +43,7 @@ def test_help_lists_every_command():
 
 def test_reading_commands(db):
     stats = json.loads(run("stats", "--db", db).output)
-    assert stats["documents"] > 40 and stats["schema_version"] == 2
+    assert stats["documents"] > 40 and stats["schema_version"] == 3
     assert SEED003 in run("list", "--db", db, "--site", "chongqing_kjj").output
     assert "new_version" in run("history", "--db", db, AMENDED).output
     v = json.loads(run("show", "--db", db, SEED003).output)

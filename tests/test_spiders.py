@@ -73,7 +73,7 @@ def test_robots_disallow_is_honoured(crawled, manifest):
     assert len(forbidden) >= 5
     with Archive(crawled["db"]) as a:
         for url in forbidden:
-            assert a.conn.execute("SELECT count(*) FROM fetches WHERE url = ?", (url,)).fetchone()[0] == 0
+            assert a.conn.execute("SELECT count(*) FROM fetch_log WHERE url = ?", (url,)).fetchone()[0] == 0
     assert all(crawled["runs"][(p, 1)].stat("robotstxt/forbidden") >= 1 for p in PORTALS)
     requested = {(e["host"], e["path"]) for e in crawled["log_again"]}
     for url in forbidden:
@@ -185,7 +185,7 @@ def test_jobdir_resume_does_not_refetch_and_adds_no_duplicates(replica, tmp_path
     first = crawl("chongqing_kjj", replica, db, "-s", f"JOBDIR={job}", "-s", "CLOSESPIDER_ITEMCOUNT=15",
                   "-s", "CONCURRENT_REQUESTS=1")
     with Archive(db) as a:
-        done = {r[0] for r in a.conn.execute("SELECT url FROM fetches")}
+        done = {r[0] for r in a.conn.execute("SELECT url FROM fetch_log")}
     assert 15 <= len(done) < 63
     control(replica, "log", {})
     crawl("chongqing_kjj", replica, db, "-s", f"JOBDIR={job}")
