@@ -27,13 +27,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _workers_kb(crawler) -> int:
-    """Peak RSS of the crawl's extraction worker processes (read before they were shut down)."""
-    from crawler.pipelines import ExtractionPipeline
-    pipes = getattr(getattr(crawler.engine, "scraper", None), "itemproc", None)
-    return sum(p.peak_rss_kb for p in getattr(pipes, "middlewares", ()) if isinstance(p, ExtractionPipeline))
-
-
 def main() -> None:
     replica, db, *rest = sys.argv[1:]
     bare = "bare" in rest
@@ -65,7 +58,7 @@ def main() -> None:
            "items": sum(x.get("item_scraped_count", 0) for x in stats),
            "peak_rss_mb": peak_rss_mb(),
            "crawler_cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
-           "workers_peak_rss_mb": max((_workers_kb(c) for c in crawlers), default=0) / 1024,
+           "workers_peak_rss_mb": max(x.get("govarchive/extraction_workers_peak_rss_kb", 0) for x in stats) / 1024,
            "outcomes": {k: sum(x.get(f"govarchive/{k}", 0) for x in stats)
                         for k in ("new_version", "unchanged", "not_modified", "gone", "error", "not_due")}}
     print(json.dumps(out))

@@ -197,10 +197,7 @@ def remove_furniture(root, norm: Normaliser, junk: Counter, container=None) -> N
         if el.tag not in BLOCKS or el in protected:
             return False
         text, _, _ = m[el]
-        if not text or text > 240:
-            return False
-        t = norm(el.text_content())
-        return bool(t and rx.search(t) and not SENTENCE_END.search(t.rstrip("。")))
+        return 0 < text <= ELEMENT_CHROME_MAX and _chrome(rx, norm(el.text_content()), ELEMENT_CHROME_MAX)
 
     def link_list(el) -> bool:
         if el.tag not in LINK_BLOCKS or el in protected:
@@ -273,5 +270,11 @@ def clean_lines(lines: list[str], norm: Normaliser, title: str | None, junk: Cou
     return [line for line, _ in kept]
 
 
-def _chrome(rx: re.Pattern, t: str) -> bool:
-    return bool(rx.search(t)) and len(t) < 160 and not SENTENCE_END.search(t.rstrip("。"))
+LINE_CHROME_MAX = 160       # visible characters: furniture is short; a paragraph naming 联系电话 is not
+ELEMENT_CHROME_MAX = 240    # a block may hold a few furniture lines together
+
+
+def _chrome(rx: re.Pattern, t: str, limit: int = LINE_CHROME_MAX) -> bool:
+    """Furniture text: a chrome pattern, at most ``limit`` visible characters, no sentence in it."""
+    return (bool(rx.search(t)) and len(t) - t.count(" ") <= limit
+            and not SENTENCE_END.search(t.rstrip("。")))

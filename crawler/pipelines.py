@@ -85,16 +85,15 @@ class ExtractionPipeline:
     by all crawlers of the process, while Scrapy keeps fetching; 0 extracts in-process.
     """
 
-    peak_rss_kb = 0
-
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, stats):
         self.workers = workers
+        self.stats = stats
         self.pool = None
 
     @classmethod
     def from_crawler(cls, crawler):
         n = crawler.settings.get("EXTRACTION_WORKERS")
-        return cls(max(1, (os.cpu_count() or 2) - 1) if n is None else int(n))
+        return cls(max(1, (os.cpu_count() or 2) - 1) if n is None else int(n), crawler.stats)
 
     def open_spider(self, spider=None):
         if not self.workers:
@@ -115,7 +114,8 @@ class ExtractionPipeline:
         if _POOL[1] == 0:
             pool = _POOL.pop(0)
             _POOL.clear()
-            self.peak_rss_kb = sum(_peak_rss_kb(pid) for pid in list(getattr(pool, "_processes", None) or ()))
+            peak = sum(_peak_rss_kb(pid) for pid in list(getattr(pool, "_processes", None) or ()))
+            self.stats.set_value("govarchive/extraction_workers_peak_rss_kb", peak)
             pool.shutdown(wait=True, cancel_futures=True)
 
     async def process_item(self, item, spider=None):
