@@ -508,8 +508,7 @@ class Archive:
             if latest and latest[3] == "gone":
                 self._touch(doc_row[0], fetched_at)
                 return record("gone", f"HTTP {status}: still gone")
-            vid, number = self._add_version(doc_row[0], fetched_at, None, GONE_HASH, None, status="gone")
-            self.conn.execute("UPDATE documents SET status = 'gone', last_seen = ? WHERE id = ?", (fetched_at, doc_row[0]))
+            vid, number = self._add_version(doc_row[0], doc_row[2] or 0, fetched_at, None, GONE_HASH, None, "gone")
             out = record("gone", f"HTTP {status}", vid, number)
             self._link_fetch(vid, out.fetch_id)
             return out
@@ -534,8 +533,8 @@ class Archive:
         if latest and latest[0] == h:
             self._touch(doc_id, fetched_at)
             return record("unchanged", doc_id=doc_id)
-        vid, number = self._add_version(doc_id, fetched_at, document, h, blob)
-        self.conn.execute("UPDATE documents SET status = 'active', last_seen = ? WHERE id = ?", (fetched_at, doc_id))
+        latest_number = (doc_row[2] or 0) if doc_row else 0
+        vid, number = self._add_version(doc_id, latest_number, fetched_at, document, h, blob)
         out = record("new_version", None, vid, number, doc_id)
         self._link_fetch(vid, out.fetch_id)
         return out
@@ -562,9 +561,8 @@ class Archive:
     def _link_fetch(self, version_id: int, fetch_id: int) -> None:
         self.conn.execute("UPDATE versions SET fetch_id = ? WHERE id = ?", (fetch_id, version_id))
 
-    def _add_version(self, doc_id, fetched_at, d, h, blob, status="active") -> tuple[int, int]:
-        prev = self.conn.execute("SELECT coalesce(max(number), 0) FROM versions WHERE document_id = ?",
-                                 (doc_id,)).fetchone()[0]
+    def _add_version(self, doc_id, prev, fetched_at, d, h, blob, status="active") -> tuple[int, int]:
+        """Version ``prev`` + 1 of the document (``prev``: its latest version, 0 for a new one)."""
         number = prev + 1
         j = lambda x: json.dumps(x, ensure_ascii=False, separators=(",", ":")) if x is not None else None
         if d is None:
@@ -578,7 +576,8 @@ class Archive:
             "published_date, metadata, reply, attachments, flags, extractor_version, content_hash, blob_sha256) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row).lastrowid
         self._index(doc_id, prev, d)
-        self.conn.execute("UPDATE documents SET latest_version = ? WHERE id = ?", (number, doc_id))
+        self.conn.execute("UPDATE documents SET latest_version = ?, status = ?, last_seen = ? WHERE id = ?",
+                          (number, status, fetched_at, doc_id))
         return vid, number
 
     # -----------------------------------------------------------------------------------------

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import CancelledError
 
 from scrapy import logformatter
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import threads
+from twisted.internet.defer import Deferred
 
 from archive.store import Archive, default_path
 
@@ -74,6 +75,22 @@ def _warm() -> None:
     t2s()
 
 
+def _deferred(future) -> Deferred:
+    """A Deferred fired in the reactor thread with a worker's result: no thread sits waiting on it."""
+    from twisted.internet import reactor
+    d: Deferred = Deferred()
+
+    def done(f):
+        if f.cancelled():
+            reactor.callFromThread(d.errback, CancelledError())
+        elif f.exception() is not None:
+            reactor.callFromThread(d.errback, f.exception())
+        else:
+            reactor.callFromThread(d.callback, f.result())
+    future.add_done_callback(done)
+    return d
+
+
 _POOL: list = []      # [ProcessPoolExecutor, users]: one pool per process, however many crawlers
 
 
@@ -126,7 +143,7 @@ class ExtractionPipeline:
             item.document, item.error = extract_or_error(item.body, item.url, ctype)
         else:
             future = self.pool.submit(extract_or_error, item.body, item.url, ctype)
-            item.document, item.error = await maybe_deferred_to_future(threads.deferToThread(future.result))
+            item.document, item.error = await maybe_deferred_to_future(_deferred(future))
         return item
 
 
