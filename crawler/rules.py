@@ -39,7 +39,8 @@ def _last_chars(labels: dict) -> re.Pattern:
     """Every label ends in one of these characters (simplified or traditional): a cheap first test."""
     import opencc
     ends = {k[-1] for k in labels}
-    ends |= {opencc.OpenCC("s2t").convert(c) for c in ends}
+    s2t = opencc.OpenCC("s2t")          # one converter: each one loads its dictionaries
+    ends |= {s2t.convert(c) for c in ends}
     return re.compile("[" + "".join(sorted(ends)) + "]")
 
 

@@ -305,37 +305,3 @@ def test_batches_roll_back_whole(arc):
             ingest(arc, SEED003)
             raise RuntimeError("crash in the middle of a batch")
     assert arc.stats()["documents"] == 0 and arc.stats()["fetches"] == 0
-
-
-def test_site_dictionary_recompresses_earlier_bodies_and_survives_a_rollback(arc, monkeypatch):
-    from archive import store
-    monkeypatch.setattr(store, "DICT_AFTER", 8)
-    urls = [d.url for d in site.documents() if d.portal == "panjin" and not d.gone][:12]
-    with pytest.raises(RuntimeError):
-        with arc.batch():
-            for u in urls[:10]:            # the dictionary is trained at the 8th body, then rolled back
-                ingest(arc, u)
-            raise RuntimeError("crash after the dictionary was trained")
-    assert arc.conn.execute("SELECT count(*) FROM dicts").fetchone()[0] == 0
-    for u in urls:
-        ingest(arc, u)
-    codecs = [r[0] for r in arc.conn.execute("SELECT codec FROM blobs")]
-    assert len(codecs) == 12 and all(c.startswith("zstd:") for c in codecs)      # the first 7 compressed again
-    assert arc.conn.execute("SELECT count(*) FROM dicts").fetchone()[0] == 1
-    assert verify(arc) == []
-    for u in urls:
-        assert arc.version(u)["text"] and arc.get_blob(arc.version(u)["blob_sha256"]) == page(u)[1]
-
-
-def test_a_failing_item_in_a_crawl_batch_loses_only_itself(arc, monkeypatch):
-    urls = [d.url for d in site.documents() if d.portal == "linyi_kjj" and not d.gone][:3]
-    arc.set_batching(25, 60)
-    ingest(arc, urls[0])
-    real = arc._ingest
-    monkeypatch.setattr(arc, "_ingest", lambda *a, **k: (_ for _ in ()).throw(sqlite3.IntegrityError("boom")))
-    with pytest.raises(sqlite3.IntegrityError):
-        ingest(arc, urls[1])
-    monkeypatch.setattr(arc, "_ingest", real)
-    ingest(arc, urls[2])
-    arc.flush()
-    assert {r["url"] for r in arc.list_documents()} == {urls[0], urls[2]}

@@ -85,3 +85,56 @@ def test_a_failure_inside_an_ingest_leaves_no_partial_version(tmp_path, monkeypa
             assert a.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
         assert a.ingest(d.url, status=200, body=p.body, headers={}).outcome == "new_version"
         assert verify(a) == []
+
+
+def _page(url):
+    from seeds.replica import site
+    d = next(x for x in site.documents() if x.url == url)
+    return site.build(1)[(d.host, d.path)]
+
+
+def _ingest(a, url):
+    pg = _page(url)
+    return a.ingest(url, status=pg.status, body=pg.body,
+                    headers={"content-type": pg.content_type, "etag": pg.etag, "last-modified": pg.last_modified})
+
+
+def test_a_rollback_after_a_dictionary_was_trained_leaves_every_body_readable(tmp_path, monkeypatch):
+    """A site's dictionary is trained inside a crawl's transaction; if that rolls back, later bodies must
+    not refer to it. Once trained for good, the bodies stored before it are compressed again with it."""
+    from archive import store
+    from seeds.replica import site
+    arc = Archive(tmp_path / "a.db")
+    monkeypatch.setattr(store, "DICT_AFTER", 8)
+    urls = [d.url for d in site.documents() if d.portal == "panjin" and not d.gone][:12]
+    with pytest.raises(RuntimeError):
+        with arc.batch():
+            for u in urls[:10]:            # the dictionary is trained at the 8th body, then rolled back
+                _ingest(arc, u)
+            raise RuntimeError("crash after the dictionary was trained")
+    assert arc.conn.execute("SELECT count(*) FROM dicts").fetchone()[0] == 0
+    for u in urls:
+        _ingest(arc, u)
+    codecs = [r[0] for r in arc.conn.execute("SELECT codec FROM blobs")]
+    assert len(codecs) == 12 and all(c.startswith("zstd:") for c in codecs)      # the first 7 compressed again
+    assert arc.conn.execute("SELECT count(*) FROM dicts").fetchone()[0] == 1
+    assert verify(arc) == []
+    for u in urls:
+        assert arc.version(u)["text"] and arc.get_blob(arc.version(u)["blob_sha256"]) == _page(u).body
+
+
+def test_a_failing_item_in_a_crawl_batch_loses_only_itself(tmp_path, monkeypatch):
+    """A crawl commits every 25 items; one that fails is undone alone, not with the others of its batch."""
+    from seeds.replica import site
+    arc = Archive(tmp_path / "a.db")
+    urls = [d.url for d in site.documents() if d.portal == "linyi_kjj" and not d.gone][:3]
+    arc.set_batching(25, 60)
+    _ingest(arc, urls[0])
+    real = arc._ingest
+    monkeypatch.setattr(arc, "_ingest", lambda *a, **k: (_ for _ in ()).throw(sqlite3.IntegrityError("boom")))
+    with pytest.raises(sqlite3.IntegrityError):
+        _ingest(arc, urls[1])
+    monkeypatch.setattr(arc, "_ingest", real)
+    _ingest(arc, urls[2])
+    arc.flush()
+    assert {r["url"] for r in arc.list_documents()} == {urls[0], urls[2]}
