@@ -1,9 +1,8 @@
 """Downloader middlewares: revisit policy, conditional requests, crash-safe resume, retry with backoff."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import logging
+from datetime import datetime, timezone
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware

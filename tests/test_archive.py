@@ -142,6 +142,12 @@ def test_search_finds_two_and_four_character_words(arc):
     assert search(arc, "科技 渝东南")[0]["url"] == SEED003      # two words, both required
     assert search(arc, "渝东南", site="linyi_kjj") == []
     assert search(arc, "量子引力") == []
+    # ranking: documents whose title holds the words first, then the newest published
+    hits = search(arc, "科技创新", limit=1000)
+    in_title = [h["in_title"] for h in hits]
+    assert True in in_title and False in in_title and in_title == sorted(in_title, reverse=True)
+    dates = [arc.version(h["url"])["published_date"] or "" for h in hits if not h["in_title"]]
+    assert dates == sorted(dates, reverse=True)
 
 
 @pytest.mark.parametrize("q", ['"', "科技 OR", "AND", "*", "科技)(", "NEAR(科技", "'; DROP TABLE documents; --", "^科技"])
