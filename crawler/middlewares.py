@@ -57,7 +57,8 @@ class RevisitPolicyMiddleware:
     had then gone unchanged, bounded by REVISIT_MIN and REVISIT_MAX seconds: a reply published
     this week is checked on every run after REVISIT_MIN, a letter unchanged for years about once
     every REVISIT_MAX. So re-running a crawl soon after the last one fetches list pages and new
-    documents only. ``-s REVISIT_MIN=0`` checks every archived page on every run.
+    documents only. A page no list links any more is checked at once (it may have been removed).
+    ``-s REVISIT_MIN=0`` checks every archived page on every run.
     """
 
     def __init__(self, crawler):
@@ -75,7 +76,7 @@ class RevisitPolicyMiddleware:
         return mw
 
     def process_request(self, request, spider=None):
-        if not request.meta.get("conditional"):
+        if not request.meta.get("conditional") or request.meta.get("unlisted"):
             return None
         times = archive_for(self.crawler).check_times(request.url)
         if times is None:

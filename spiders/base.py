@@ -97,7 +97,9 @@ class PortalSpider(ArchiveSpider):
         seen = {canonical_url(u) for u in self._seen_details}
         missing = [u for u in archive_for(self.crawler).active_urls(self.portal.key) if u not in seen]
         for url in missing:
-            self.crawler.engine.crawl(self.detail_request(url, None))
+            request = self.detail_request(url, None)
+            request.meta["unlisted"] = True     # gone from the lists: a likely removal, checked now
+            self.crawler.engine.crawl(request)
         if missing:
             self.logger.info("revisiting %d archived documents no list links any more", len(missing))
             raise DontCloseSpider

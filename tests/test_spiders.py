@@ -241,6 +241,17 @@ def test_revisit_policy_fetches_lists_only_when_nothing_is_due(replica, tmp_path
     assert "not due yet" in again.log
     with Archive(db) as a:
         assert a.stats()["fetches"] == len(want)    # nothing recorded for pages not fetched
+    # a page gone from the lists is checked at once, whatever the policy: removals are seen
+    removed = [d["url"] for d in manifest["documents"] if d["portal"] == "linyi_fgw"
+               and d["change_in_epoch_2"] == "removed" and not d["robots_disallowed"]]
+    control(replica, "state", {"epoch": 2})
+    try:
+        crawl("linyi_fgw", replica, db, *policy)
+    finally:
+        control(replica, "state", {"epoch": 1})
+    with Archive(db) as a:
+        assert removed and all(a.document(u)["status"] == "gone" for u in removed)
+        assert a.conn.execute("SELECT count(*) FROM versions WHERE number > 1 AND status = 'active'").fetchone()[0] == 0
     control(replica, "log", {})
     crawl("linyi_fgw", replica, db)                 # REVISIT_MIN=0: every archived page is checked
     assert want <= {(e["host"], e["path"]) for e in control(replica, "log")[1]}
