@@ -41,8 +41,8 @@ def main() -> None:
     if bare:
         s.set("ITEM_PIPELINES", {}, priority="cmdline")
         s.set("DOWNLOADER_MIDDLEWARES", {"crawler.middlewares.ConditionalRequestMiddleware": None,
-                                         "crawler.middlewares.RevisitPolicyMiddleware": None,
                                          "crawler.middlewares.ResumeMiddleware": None}, priority="cmdline")
+        s.set("SPIDER_MIDDLEWARES", {"crawler.middlewares.RevisitPolicyMiddleware": None}, priority="cmdline")
     process = CrawlerProcess(s)
     crawlers = []
     for p in portals():

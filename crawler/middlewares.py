@@ -1,4 +1,4 @@
-"""Downloader middlewares: revisit policy, conditional requests, crash-safe resume, retry with backoff."""
+"""Middlewares: the revisit policy (spider); conditional requests, crash-safe resume, retry with backoff (downloader)."""
 from __future__ import annotations
 
 import logging
@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
 
@@ -50,42 +51,37 @@ def due(last_checked: datetime, last_changed: datetime, at: datetime, minimum: f
     return (at - last_checked).total_seconds() >= wait
 
 
-class RevisitPolicyMiddleware:
-    """Skip archived detail pages that are not due for a check yet (adaptive revisiting).
+class RevisitPolicyMiddleware(BaseSpiderMiddleware):
+    """A spider middleware: drop requests for archived detail pages not due for a check yet
+    (adaptive revisiting), before they are scheduled, as scrapy-deltafetch drops seen ones.
 
     A page is due once the time since its last check reaches REVISIT_FACTOR times the time it
     had then gone unchanged, bounded by REVISIT_MIN and REVISIT_MAX seconds: a reply published
     this week is checked on every run after REVISIT_MIN, a letter unchanged for years about once
     every REVISIT_MAX. So re-running a crawl soon after the last one fetches list pages and new
-    documents only. A page no list links any more is checked at once (it may have been removed).
+    documents only. Pages no list links any more are requested by the spider straight to the
+    engine, past spider middlewares: they are checked at once (they may have been removed).
     ``-s REVISIT_MIN=0`` checks every archived page on every run.
     """
 
     def __init__(self, crawler):
+        super().__init__(crawler)
         s = crawler.settings
-        self.crawler = crawler
         self.minimum, self.maximum = s.getfloat("REVISIT_MIN"), s.getfloat("REVISIT_MAX")
         self.factor = s.getfloat("REVISIT_FACTOR")
         if self.minimum <= 0:
             raise NotConfigured
+        crawler.signals.connect(self.report, signal=signals.spider_closed)
 
-    @classmethod
-    def from_crawler(cls, crawler):
-        mw = cls(crawler)
-        crawler.signals.connect(mw.report, signal=signals.spider_closed)
-        return mw
-
-    def process_request(self, request, spider=None):
-        if not request.meta.get("conditional") or request.meta.get("unlisted"):
-            return None
+    def get_processed_request(self, request, response):
+        if not request.meta.get("conditional"):
+            return request
         times = archive_for(self.crawler).check_times(request.url)
-        if times is None:
-            return None
-        if due(*(datetime.fromisoformat(t) for t in times), datetime.now(timezone.utc), self.minimum,
-               self.maximum, self.factor):
-            return None
+        if times is None or due(*(datetime.fromisoformat(t) for t in times), datetime.now(timezone.utc),
+                                self.minimum, self.maximum, self.factor):
+            return request
         self.crawler.stats.inc_value("govarchive/not_due")
-        raise IgnoreRequest(f"checked recently, not due: {request.url}")
+        return None
 
     def report(self, spider=None):
         n = self.crawler.stats.get_value("govarchive/not_due", 0)

@@ -1,7 +1,7 @@
 """Scrapy settings for govarchive. Polite by default against real government servers.
 
-Every policy is a component behind a setting: the revisit policy, conditional requests,
-crash-safe resume and retry backoff are downloader middlewares; extraction and archiving are item pipelines; the
+Every policy is a component behind a setting: the revisit policy is a spider middleware;
+conditional requests, crash-safe resume and retry backoff are downloader middlewares; extraction and archiving are item pipelines; the
 replica is a download handler switched on by ``-s REPLICA=http://127.0.0.1:8765``.
 """
 
@@ -40,7 +40,6 @@ DOWNLOAD_HANDLERS = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ResumeMiddleware": 60,
-    "crawler.middlewares.RevisitPolicyMiddleware": 70,
     "crawler.middlewares.ConditionalRequestMiddleware": 580,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -51,6 +50,8 @@ DOWNLOADER_MIDDLEWARES = {
 REVISIT_MIN = 6 * 3600
 REVISIT_MAX = 30 * 86400
 REVISIT_FACTOR = 0.5
+
+SPIDER_MIDDLEWARES = {"crawler.middlewares.RevisitPolicyMiddleware": 550}
 
 # JOBDIR: a disk queue that survives a SIGKILL (the archive says what is done).
 SCHEDULER_DISK_QUEUE = "crawler.queues.CrashSafeDiskQueue"

@@ -21,7 +21,7 @@ from crawler.pipelines import archive_for
 from crawler.portals import Portal, canonical_url
 
 DATE_IN_URL = re.compile(r"(?:/(\d{4})-(\d{2})-(\d{2})/)|(?:/t(\d{4})(\d{2})(\d{2})_)|(?:/(\d{4})_(\d{2})/(\d{2})_)")
-POLICY_SKIPS = ("robots.txt", "offsite", "already archived by this job", "not due")
+POLICY_SKIPS = ("robots.txt", "offsite", "already archived by this job")
 REPLICA_SETTINGS = {            # the replica is ours: no need to be gentle with it
     "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "RETRY_BACKOFF_BASE": 0.05,
@@ -56,7 +56,7 @@ class ArchiveSpider(scrapy.Spider):
         request = failure.request
         if failure.check(scrapy.exceptions.IgnoreRequest) and any(
                 s in failure.getErrorMessage() for s in POLICY_SKIPS):
-            return   # robots.txt, offsite, done by this job, not due: a policy, nothing was fetched
+            return   # robots.txt, offsite, already archived by this job: a policy, nothing was fetched
         if failure.check(scrapy.spidermiddlewares.httperror.HttpError):     # 5xx after retries, 403 …
             yield PageItem(url=_asked(request), status=failure.value.response.status, kind=request.meta.get("kind"))
             return
@@ -96,10 +96,8 @@ class PortalSpider(ArchiveSpider):
         self._revisited = True
         seen = {canonical_url(u) for u in self._seen_details}
         missing = [u for u in archive_for(self.crawler).active_urls(self.portal.key) if u not in seen]
-        for url in missing:
-            request = self.detail_request(url, None)
-            request.meta["unlisted"] = True     # gone from the lists: a likely removal, checked now
-            self.crawler.engine.crawl(request)
+        for url in missing:     # straight to the engine, past the revisit policy: likely removals
+            self.crawler.engine.crawl(self.detail_request(url, None))
         if missing:
             self.logger.info("revisiting %d archived documents no list links any more", len(missing))
             raise DontCloseSpider
