@@ -311,3 +311,25 @@ def test_batches_roll_back_whole(arc):
             ingest(arc, SEED003)
             raise RuntimeError("crash in the middle of a batch")
     assert arc.stats()["documents"] == 0 and arc.stats()["fetches"] == 0
+
+
+def test_a_traditional_title_leaves_the_index_with_its_version(arc):
+    """A title is indexed in simplified characters; a new version must remove exactly those tokens."""
+    para = "<p>盤錦市科學技術局認真研究了您的建議，結合工作實際，現答覆如下：第{}條措施已經落實。</p>"
+
+    def page(title):
+        body = "".join(para.format(i) for i in range(6))
+        return (f"<html><head><title>{title}</title></head><body><h1>{title}</h1>"
+                f"<div id='zoom'>{body}</div></body></html>").encode()
+
+    def indexed(bigram):
+        return arc.conn.execute("SELECT count(*) FROM search_title WHERE search_title MATCH ?",
+                                (f'"{bigram}"',)).fetchone()[0]
+
+    url = "https://www.panjin.gov.cn/html/1/2024-01-01/content-1.html"
+    html = {"content-type": "text/html; charset=utf-8"}
+    arc.ingest(url, status=200, body=page("盤錦市科學技術局關於舊標題的通知"), headers=html)
+    assert indexed("旧标") == 1
+    arc.ingest(url, status=200, body=page("盤錦市科學技術局關於新標題的通知"), headers=html)
+    assert arc.version(url)["number"] == 2
+    assert indexed("旧标") == 0 and indexed("新标") == 1
