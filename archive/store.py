@@ -394,12 +394,10 @@ class Archive:
         # inserted anew rather than updated, so their old pages empty and are reused, not left sparse
         # (versions refer to them: the foreign keys are checked at commit).
         self.conn.execute("PRAGMA defer_foreign_keys = ON")
-        for sha, size, data in self.conn.execute(
-                f"SELECT sha256, size, data FROM blobs WHERE codec = 'zstd' AND sha256 IN ({site_blobs})",
-                (site,)).fetchall():
-            codec, packed = self._compress(self._decompress("zstd", data), site)
+        for sha, data in self.conn.execute(
+                f"SELECT sha256, data FROM blobs WHERE codec = 'zstd' AND sha256 IN ({site_blobs})", (site,)).fetchall():
             self.conn.execute("DELETE FROM blobs WHERE sha256 = ?", (sha,))
-            self.conn.execute("INSERT INTO blobs (sha256, size, codec, data) VALUES (?, ?, ?, ?)", (sha, size, codec, packed))
+            self.put_blob(self._decompress("zstd", data), site)
         return cur.lastrowid, zd
 
     def _dict(self, dict_id: int) -> zstandard.ZstdCompressionDict:
@@ -598,13 +596,12 @@ class Archive:
         from crawler.cleaning import t2s
         from .search import tokens
         t = tokens(t2s().convert(title or ""))
-        if delete:
-            self.conn.execute("INSERT INTO search_title (search_title, rowid, title) VALUES ('delete', ?, ?)", (doc_id, t))
-            self.conn.execute("INSERT INTO search_text (search_text, rowid, text) VALUES ('delete', ?, ?)",
-                              (doc_id, t + " " + tokens(text)))
-        else:
-            self.conn.execute("INSERT INTO search_title (rowid, title) VALUES (?, ?)", (doc_id, t))
-            self.conn.execute("INSERT INTO search_text (rowid, text) VALUES (?, ?)", (doc_id, t + " " + tokens(text)))
+        for table, column, value in (("search_title", "title", t), ("search_text", "text", t + " " + tokens(text))):
+            if delete:      # a contentless FTS5 table deletes a row by being given its tokens again
+                self.conn.execute(f"INSERT INTO {table} ({table}, rowid, {column}) VALUES ('delete', ?, ?)",
+                                  (doc_id, value))
+            else:
+                self.conn.execute(f"INSERT INTO {table} (rowid, {column}) VALUES (?, ?)", (doc_id, value))
 
     def _rebuild_search(self) -> None:
         for table in ("search_title", "search_text"):
