@@ -1,7 +1,8 @@
 """`make bench`: every figure as a ratio against its anchor, measured side by side in this run.
 
 Writes bench/results.json and the table in bench/README.md. Machines here are shared and
-noisy, so each comparison interleaves its two sides and reports medians.
+noisy, so extraction interleaves its two sides and reports medians, and the crawl's bare anchor
+runs before and after the full crawl.
 """
 from __future__ import annotations
 
