@@ -13,17 +13,31 @@ from pathlib import Path
 import click
 
 from .store import Archive, ArchiveError
+from .text import visible
 
-DB_HELP = "Archive file (default: $GOVARCHIVE_DB or ./data/govarchive.db)."
+DB_HELP = "Archive file (default: $GOVARCHIVE_DB or ./data/govarchive.db); also accepted before the command."
+FORMATS = ("table", "json", "nl", "csv", "tsv")
+KINDS = ("cppcc_reply", "npc_reply", "reply", "policy", "document")
 
 
 def db_option(f):
     return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)(f)
 
 
-def open_archive(db, readonly=False) -> Archive:
+def _db(db):
+    """The command's --db, else the one given before the command."""
+    ctx = click.get_current_context()
+    return db or (ctx.find_root().obj or {}).get("db")
+
+
+def open_archive(db, readonly=False, create=None) -> Archive:
+    """The archive for a command. A writing command creates one only at the default path or with
+    --create: a mistyped --db is an error, not a new archive."""
+    db = _db(db)
+    if create is None:
+        create = db is None and not os.environ.get("GOVARCHIVE_DB")
     try:
-        return Archive(db, readonly=readonly)
+        return Archive(db, readonly=readonly, create=create)
     except ArchiveError as e:
         raise click.ClickException(str(e)) from e
 
@@ -42,7 +56,88 @@ def progress_bar(label: str, total: int | None = None):
 
 
 def emit(obj) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=1))
+    """One JSON document, controls escaped (json leaves C1 controls and bidi overrides raw)."""
+    click.echo(visible(json.dumps(obj, ensure_ascii=False, indent=1)))
+
+
+def output_options(f):
+    """--table, --json, --nl, --csv, --tsv, as sqlite-utils has them: a table on a terminal,
+    tab-separated with a header row when piped."""
+    for name, hint in reversed([("table", "a table with headers (the default on a terminal)"),
+                                ("json", "a JSON array of objects"), ("nl", "newline-delimited JSON"),
+                                ("csv", "CSV with a header row"),
+                                ("tsv", "tab-separated with a header row (the default when piped)")]):
+        f = click.option(f"--{name}", "fmt", flag_value=name, help=f"Output {hint}.")(f)
+    return f
+
+
+def print_rows(rows: list[dict], columns: list[str], fmt: str | None) -> None:
+    """Rows in the chosen format; every control character made visible, whatever the format."""
+    fmt = fmt or ("table" if sys.stdout.isatty() else "tsv")
+    rows = [{c: r.get(c) for c in columns} for r in rows]
+    if fmt == "json":
+        return emit(rows)
+    if fmt == "nl":
+        for r in rows:
+            click.echo(visible(json.dumps(r, ensure_ascii=False)))
+        return
+    cell = lambda v: "" if v is None else visible(str(v))
+    if fmt in ("csv", "tsv"):
+        import csv
+        import io
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n",
+                       quoting=csv.QUOTE_MINIMAL if fmt == "csv" else csv.QUOTE_NONE, escapechar="\\")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([cell(r[c]).replace("\t", " ").replace("\n", " ") if fmt == "tsv" else cell(r[c])
+                        for c in columns])
+        return click.echo(buf.getvalue(), nl=False)
+    from rich.console import Console
+    from rich.table import Table
+    t = Table(*columns, show_lines=False)
+    for r in rows:
+        t.add_row(*(cell(r[c]) for c in columns))
+    Console(markup=False).print(t)
+
+
+def check_date(ctx, param, value):
+    """YYYY-MM-DD or an ISO 8601 time, checked up front; returned as the archive stores times."""
+    if value is None:
+        return None
+    from datetime import date, datetime, timezone
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value).isoformat()
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: give YYYY-MM-DD or an ISO 8601 time") from None
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def filter_options(f, kind=True, since=True):
+    f = click.option("--published-until", callback=check_date, help="Published on or before (YYYY-MM-DD).")(f)
+    f = click.option("--published-since", callback=check_date, help="Published on or after (YYYY-MM-DD).")(f)
+    if since:
+        f = click.option("--since", callback=check_date, help="Crawled (last seen) on or after this date or time.")(f)
+    if kind:
+        f = click.option("--kind", help=f"Document kind: {', '.join(KINDS)} ….")(f)
+    return click.option("--site", help="Portal key (panjin, chongqing_kjj …) or host.")(f)
+
+
+def filters(a: Archive, site=None, kind=None, **rest) -> dict:
+    """Check --site and --kind against what exists; a portal's host stands for its key."""
+    if site and site not in a.sites():
+        from crawler.portals import portal_for_host, portals
+        p = portal_for_host(site.lower()) or portals().get(site)
+        if p is None and "." not in site:
+            raise click.BadParameter(f"unknown site {site!r}: give a portal key ({', '.join(portals())}) or a "
+                                     f"host", param_hint="--site")
+        site = p.key if p else site.lower()
+    if kind and kind not in KINDS and kind not in a.kinds():
+        raise click.BadParameter(f"unknown kind {kind!r}: one of {', '.join(sorted(set(KINDS) | set(a.kinds())))}",
+                                 param_hint="--kind")
+    return {k: v for k, v in dict(site=site, kind=kind, **rest).items() if v}
 
 
 class Group(click.Group):
@@ -56,12 +151,16 @@ class Group(click.Group):
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.version_option(package_name="govarchive", message="govarchive %(version)s")
+@click.option("--db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
+@click.pass_context
+def main(ctx, db) -> None:
     """Crawl, archive and search Chinese government portals.
 
     Crawling is `scrapy crawl <portal>`; everything else is here. The archive is
     ./data/govarchive.db unless --db or GOVARCHIVE_DB says otherwise.
     """
+    ctx.obj = {"db": db}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -70,34 +169,40 @@ def main() -> None:
 
 @main.command()
 @db_option
-def stats(db):
-    """Counts of documents, versions, fetches and bytes, per site."""
+@output_options
+def stats(db, fmt):
+    """Documents, versions, tombstones, fetches by outcome and bytes; a row per site (--json: everything)."""
     with open_archive(db, readonly=True) as a:
-        emit(a.stats())
+        st = a.stats()
+    if fmt == "json":
+        return emit(st)
+    rows = [{"site": k, **v} for k, v in st["sites"].items()]
+    rows.append({"site": "(all)", "documents": st["documents"], "gone": sum(v["gone"] or 0 for v in st["sites"].values()),
+                 "versions": st["versions"], "fetches": st["fetches"], "errors": st["fetch_outcomes"].get("error", 0)})
+    print_rows(rows, ["site", "documents", "gone", "versions", "fetches", "errors"], fmt)
 
 
 @main.command("list")
 @db_option
-@click.option("--site", help="Portal key (panjin, chongqing_kjj …) or host.")
-@click.option("--kind", help="cppcc_reply, npc_reply, policy …")
-@click.option("--since", help="Seen on or after this date (YYYY-MM-DD).")
-def list_(db, site, kind, since):
-    """Documents: URL, site, kind, status, latest version, title."""
+@filter_options
+@output_options
+def list_(db, fmt, site, kind, since, published_since, published_until):
+    """Documents: URL, site, kind, status, latest version, published date, title."""
     with open_archive(db, readonly=True) as a:
-        for r in a.list_documents(site, kind, since):
-            click.echo("\t".join(str(r[k] if r[k] is not None else "") for k in
-                                 ("url", "site", "kind", "status", "latest_version", "published_date", "title")))
+        rows = list(a.list_documents(**filters(a, site, kind, since=since, published_since=published_since,
+                                               published_until=published_until)))
+    print_rows(rows, ["url", "site", "kind", "status", "latest_version", "published_date", "title"], fmt)
 
 
 @main.command()
 @db_option
 @click.argument("url")
-def history(db, url):
-    """Every fetch of a document and the version it made."""
+@output_options
+def history(db, url, fmt):
+    """Every fetch of a document, in time order, and the version it made."""
     with open_archive(db, readonly=True) as a:
-        for r in a.history(url):
-            click.echo(f"{r['fetched_at']}\t{r['http_status'] or '-'}\t{r['outcome']}\t"
-                       f"{'v' + str(r['version']) if r['version'] else ''}\t{r['error'] or ''}")
+        rows = a.history(url)
+    print_rows(rows, ["fetched_at", "http_status", "outcome", "version", "error"], fmt)
 
 
 @main.command()
@@ -135,37 +240,42 @@ def diff(db, url, a_, b_, fmt):
         to = a.version(url, b_) if b_ else vs[-1]
         frm = a.version(url, a_) if a_ else next(v for v in reversed(vs) if v["number"] < to["number"])
         d = D.diff_versions(frm, to)
-        click.echo({"text": D.as_text, "html": D.as_html}.get(fmt, lambda d, u: D.as_json(d))(d, url), nl=False)
+        click.echo(visible({"text": D.as_text, "html": D.as_html}.get(fmt, lambda d, u: D.as_json(d))(d, url)), nl=False)
 
 
 @main.command()
 @db_option
-@click.option("--since", required=True, help="Date or time (ISO 8601).")
-@click.option("--site")
-def changes(db, since, site):
-    """Documents with new versions or tombstones since a date."""
+@click.option("--since", required=True, callback=check_date, help="Date or time (ISO 8601) of the crawl.")
+@(lambda f: filter_options(f, since=False))
+@output_options
+def changes(db, fmt, since, site, kind, published_since, published_until):
+    """Documents with new versions or tombstones since a date: new, changed, removed."""
     with open_archive(db, readonly=True) as a:
-        for r in a.changes(since, site):
-            click.echo(f"{r['fetched_at']}\t{r['change']}\tv{r['version']}\t{r['url']}\t{r['title'] or ''}")
+        rows = a.changes(since, **filters(a, site, kind, published_since=published_since,
+                                          published_until=published_until))
+    print_rows(rows, ["fetched_at", "change", "version", "url", "site", "kind", "title"], fmt)
 
 
 @main.command()
 @db_option
 @click.argument("query")
-@click.option("--site")
-@click.option("--limit", default=20, show_default=True)
-def search(db, query, site, limit):
+@(lambda f: filter_options(f, since=False))
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="At most this many hits.")
+@output_options
+def search(db, fmt, query, site, kind, published_since, published_until, limit):
     """Full-text search with snippets (2-character words like 科技 work): title matches first, then newest."""
     from .search import SearchError, search as run
     with open_archive(db, readonly=True) as a:
         try:
-            hits = run(a, query, site=site, limit=limit)
+            hits = run(a, query, limit=limit, **filters(a, site, kind, published_since=published_since,
+                                                       published_until=published_until))
         except SearchError as e:
             raise click.ClickException(str(e)) from e
-        for h in hits:
-            click.echo(f"{'title' if h['in_title'] else 'text'}\t{h['url']}\t{h['title'] or ''}\n\t{h['snippet']}")
-        if not hits:
-            click.echo("no results", err=True)
+    for h in hits:
+        h["match"] = "title" if h["in_title"] else "text"
+    print_rows(hits, ["match", "url", "site", "title", "snippet"], fmt)
+    if not hits:
+        click.echo("no results", err=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -175,34 +285,42 @@ def search(db, query, site, limit):
 @main.command()
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "txt", "warc"]), required=True)
-@click.option("--out", required=True, type=click.Path(), help="File (a folder for txt).")
-@click.option("--site")
-@click.option("--kind")
-@click.option("--since")
+@click.option("--out", required=True, type=click.Path(), help="File (a folder for txt); out.warc is written plain, "
+              "out.warc.gz compressed.")
+@filter_options
 @click.option("--all-versions", is_flag=True, help="One record per version instead of per document.")
 @click.option("--simplified", is_flag=True, help="text in simplified script.")
-def export(db, fmt, out, site, kind, since, all_versions, simplified):
+@click.option("--bom", is_flag=True, help="csv: start with a byte-order mark, so Excel reads UTF-8.")
+def export(db, fmt, out, site, kind, since, published_since, published_until, all_versions, simplified, bom):
     """Export a clean corpus: jsonl, csv, parquet, txt (a file per document) or warc."""
     from .export import export as run
+    if bom and fmt != "csv":
+        raise click.BadParameter("--bom goes with --format csv", param_hint="--bom")
     with open_archive(db, readonly=True) as a, progress_bar(f"export {fmt}") as tick:
-        kw = dict(site=site, kind=kind, since=since)
+        kw = filters(a, site, kind, since=since, published_since=published_since, published_until=published_until)
         if fmt != "warc":
             kw["all_versions"] = all_versions
+        if bom:
+            kw["bom"] = True
         n = run(a, fmt, out, simplified=simplified, progress=tick, **kw)
     click.echo(f"wrote {n} records to {out}", err=True)
 
 
+CREATE = click.option("--create", is_flag=True, help="Start a new archive if there is none at --db.")
+
+
 @main.command("import-html")
 @db_option
+@CREATE
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--url", "urls", multiple=True, required=True,
               help="The URL each file was saved from; once per file, in order.")
-def import_html(db, files, urls):
+def import_html(db, create, files, urls):
     """Archive saved HTML pages as fetched from the given URLs."""
     from .imports import import_html as run
     if len(urls) != len(files):
         raise click.ClickException(f"give one --url per file: {len(files)} files, {len(urls)} URLs")
-    with open_archive(db) as a:
+    with open_archive(db, create=create or None) as a:
         for f, u in zip(files, urls):
             out = run(a, f, u)
             click.echo(f"{out.outcome}\t{u}" + (f"\tv{out.version}" if out.version else "")
@@ -211,11 +329,13 @@ def import_html(db, files, urls):
 
 @main.command("import-warc")
 @db_option
+@CREATE
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def import_warc(db, files):
-    """Archive the HTML responses of WARC files (from any crawler, or our own export)."""
+def import_warc(db, create, files):
+    """Archive the HTML responses of WARC files (from any crawler, or our own export); importing
+    a file twice changes nothing, and old captures never become the latest version."""
     from .imports import import_warc as run
-    with open_archive(db) as a:
+    with open_archive(db, create=create or None) as a:
         for f in files:
             with progress_bar(f"import {Path(f).name}") as tick:
                 counts = run(a, f, progress=tick)
@@ -228,8 +348,8 @@ def import_warc(db, files):
 def reextract(db, site):
     """Re-run extraction over stored raw bodies; new versions only where the output changed."""
     from .integrity import reextract as run
-    with open_archive(db) as a, progress_bar("reextract") as tick:
-        emit(run(a, site, progress=tick))
+    with open_archive(db, create=False) as a, progress_bar("reextract") as tick:
+        emit(run(a, filters(a, site).get("site"), progress=tick))
 
 
 @main.command()
@@ -253,7 +373,7 @@ def verify(db):
 def serve(db, port, host):
     """Browse and search the archive read-only with datasette."""
     from .store import default_path
-    path = default_path(db)
+    path = default_path(_db(db))
     if not path.exists():
         raise click.ClickException(f"no archive at {path}")
     meta = Path(__file__).with_name("datasette.json")
@@ -294,6 +414,7 @@ def replica(port, epoch, scale, faults):
         srv = ReplicaServer(port=port, epoch=epoch, scale=scale, faults=rules)
     except OSError as e:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from e
+    srv.install_signal_handlers()      # before the port is announced: a SIGTERM right after it stops cleanly
     click.echo(f"govarchive replica: epoch {epoch}, {srv.state.describe()['pages']} pages, "
                f"listening on {srv.url} (Ctrl-C stops)", err=True)
     sys.stderr.flush()

@@ -5,12 +5,14 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from .store import Archive, ArchiveError, _filters
+from .store import Archive, ArchiveError, filter_sql
 
 FORMATS = ("jsonl", "csv", "parquet", "txt", "warc")
 JSON_FIELDS = ("metadata", "reply", "attachments", "flags")
@@ -19,16 +21,17 @@ COLUMNS = ("url", "site", "kind", "document_status", "first_seen", "last_seen", 
            "flags", "extractor_version", "content_hash", "blob_sha256")
 
 
-def rows(archive: Archive, site=None, kind=None, since=None, all_versions=False) -> Iterator[tuple]:
-    """Raw rows in COLUMNS order, JSON fields still as JSON text: one per document or per version."""
-    where, args = _filters(site, kind, since, "d")
+def rows(archive: Archive, all_versions=False, **filters) -> Iterator[tuple]:
+    """Raw rows in COLUMNS order, JSON fields still as JSON text: one per document or per version.
+    text_simplified is null where it would repeat text (a page in simplified script)."""
+    where, args = filter_sql(**filters)
     if all_versions:
         join = "JOIN versions v ON v.document_id = d.id"
     else:   # the latest version with content (a removed document keeps its last text)
         join = ("JOIN versions v ON v.id = (SELECT id FROM versions WHERE document_id = d.id AND status = 'active' "
                 "ORDER BY number DESC LIMIT 1)")
     sql = ("SELECT d.url, d.site, d.kind, d.status, d.first_seen, d.last_seen, v.number, v.status, v.fetched_at, "
-           "v.title, v.text, coalesce(v.text_simplified, v.text), v.published_date, v.metadata, v.reply, "
+           "v.title, v.text, v.text_simplified, v.published_date, v.metadata, v.reply, "
            f"v.attachments, v.flags, v.extractor_version, v.content_hash, v.blob_sha256 FROM documents d {join} "
            f"{where} ORDER BY d.id, v.number")
     yield from archive.conn.execute(sql, args)
@@ -39,20 +42,46 @@ def records(archive: Archive, simplified=False, **filters) -> Iterator[dict]:
         rec = dict(zip(COLUMNS, r))
         for k in JSON_FIELDS:
             rec[k] = json.loads(rec[k]) if rec[k] else None
-        if simplified:
+        if simplified and rec["text_simplified"]:
             rec["text"] = rec["text_simplified"]
         yield rec
 
 
 def export(archive: Archive, fmt: str, out: str | Path, simplified=False, progress=None, **filters) -> int:
-    """Write the export; returns the number of records (or WARC records) written."""
+    """Write the export; returns the number of records (or WARC records) written.
+
+    A file is written beside its target and renamed over it at the end: a killed or failed export
+    leaves the previous one intact. txt writes each file of its folder the same way.
+    """
     if fmt not in FORMATS:
         raise ArchiveError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
     out = Path(out)
     fn = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "txt": _txt, "warc": export_warc}[fmt]
-    if fmt != "txt":
+    try:
+        if fmt == "txt":
+            if out.exists() and not out.is_dir():
+                raise ArchiveError(f"cannot export txt to {out}: it is a file, and txt needs a folder")
+            return fn(archive, out, simplified=simplified, progress=progress, **filters)
+        if out.is_dir():
+            raise ArchiveError(f"cannot export to {out}: it is a folder; give a file name")
         out.parent.mkdir(parents=True, exist_ok=True)
-    return fn(archive, out, simplified=simplified, progress=progress, **filters)
+        if fmt == "warc":       # out.warc is plain, out.warc.gz (or any other name) gzip-compressed
+            filters["compress"] = not out.name.lower().endswith(".warc")
+        with atomic_path(out) as tmp:
+            return fn(archive, tmp, simplified=simplified, progress=progress, **filters)
+    except OSError as e:
+        raise ArchiveError(f"cannot write {e.filename or out}: {e.strerror}") from e
+
+
+@contextmanager
+def atomic_path(out: Path):
+    """A temporary path beside ``out``, renamed to ``out`` if the block succeeds, removed if not."""
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _jsonl(archive, out: Path, simplified=False, progress=None, **filters) -> int:
@@ -68,7 +97,7 @@ def _jsonl(archive, out: Path, simplified=False, progress=None, **filters) -> in
         for r in rows(archive, **filters):
             vals = [r[i] for i in scalar]
             if simplified:
-                vals[text_at] = r[simplified_at]
+                vals[text_at] = r[simplified_at] or vals[text_at]
             write(orjson.dumps(dict(zip(names, vals)))[:-1]
                   + b"".join(key + (r[i] or "null").encode() for i, key in nested) + b"}\n")
             n += 1
@@ -77,15 +106,16 @@ def _jsonl(archive, out: Path, simplified=False, progress=None, **filters) -> in
     return n
 
 
-def _csv(archive, out: Path, simplified=False, progress=None, **filters) -> int:
+def _csv(archive, out: Path, simplified=False, progress=None, bom=False, **filters) -> int:
+    """``bom``: start with a UTF-8 byte-order mark, which Excel needs to read the file as UTF-8."""
     n = 0
-    with open(out, "w", encoding="utf-8", newline="") as f:
+    with open(out, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(COLUMNS)
         for r in rows(archive, **filters):
             vals = list(r)
             if simplified:
-                vals[10] = vals[11]
+                vals[10] = vals[11] or vals[10]
             w.writerow(["" if v is None else v for v in vals])
             n += 1
             if progress:
@@ -140,19 +170,23 @@ def safe_name(title: str | None, url: str, limit: int = 150) -> str:
     return f"{base}-{hashlib.sha1(url.encode()).hexdigest()[:10]}.txt"
 
 
-def _txt(archive, out: Path, simplified=False, progress=None, **filters) -> int:
+def _txt(archive, out: Path, simplified=False, progress=None, all_versions=False, **filters) -> int:
     out.mkdir(parents=True, exist_ok=True)
     root = out.resolve()
     n = 0
-    for rec in records(archive, simplified=simplified, **filters):
+    for rec in records(archive, simplified=simplified, all_versions=all_versions, **filters):
         folder = root / (UNSAFE.sub("_", rec["site"] or "unknown").replace("..", "_").strip(" .") or "unknown")
-        path = (folder / safe_name(rec["title"], rec["url"])).resolve()
+        name = safe_name(rec["title"], rec["url"])
+        if all_versions:        # versions often share a title: one file each
+            name = name[:-4] + f"-v{rec['version']}.txt"
+        path = (folder / name).resolve()
         if root not in path.parents:
             raise ArchiveError(f"refusing to write outside {root}: {path}")
         folder.mkdir(exist_ok=True)
         head = [rec["title"] or "", rec["url"], f"published: {rec['published_date'] or ''}",
-                f"version: {rec['version']} fetched {rec['fetched_at']}", ""]
-        path.write_text("\n".join(head) + (rec["text"] or "") + "\n", encoding="utf-8")
+                f"version: {rec['version']} fetched {rec['fetched_at']}"]
+        with atomic_path(path) as tmp:
+            tmp.write_text("\n".join(head) + "\n\n" + (rec["text"] or "") + "\n", encoding="utf-8")
         n += 1
         if progress:
             progress()
@@ -166,20 +200,30 @@ def _txt(archive, out: Path, simplified=False, progress=None, **filters) -> int:
 REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 404: "Not Found", 410: "Gone"}
 
 
-def export_warc(archive: Archive, out: Path, simplified=False, progress=None, site=None, kind=None, since=None,
-                all_versions=True) -> int:
-    """Every stored raw response as a WARC response record; a repeated body as a revisit record."""
+def export_warc(archive: Archive, out: Path, simplified=False, progress=None, all_versions=True, compress=True,
+                **filters) -> int:
+    """Every stored raw response as a WARC response record (a repeated body as a revisit record), a
+    removal as its 404/410 response, in fetch-time order; before them one metadata record per
+    document with its kind and site, so an import of the file restores both."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
-    where, args = _filters(site, kind, since, "d")
+    where, args = filter_sql(**filters)
+    docs = archive.conn.execute(f"SELECT d.url, d.kind, d.site, d.first_seen FROM documents d {where} ORDER BY d.id",
+                                args).fetchall()
     sql = ("SELECT d.url, f.fetched_at, f.http_status, f.etag, f.last_modified, f.content_type, f.blob_sha256 "
            f"FROM fetches f JOIN documents d ON d.id = f.document_id {where} "
-           + ("AND" if where else "WHERE") + " f.blob_sha256 IS NOT NULL ORDER BY f.id")
+           + ("AND" if where else "WHERE") + " (f.blob_sha256 IS NOT NULL OR f.outcome = 'gone') "
+           "ORDER BY f.fetched_at, f.id")
     first: dict[str, tuple[str, str]] = {}
     n = 0
     with open(out, "wb") as fh:
-        writer = WARCWriter(fh, gzip=True)
+        writer = WARCWriter(fh, gzip=compress)
         writer.write_record(writer.create_warcinfo_record(out.name, {"software": "govarchive", "format": "WARC/1.1"}))
+        for url, kind_, site_, seen in docs:
+            meta = json.dumps({"kind": kind_, "site": site_}, ensure_ascii=False).encode()
+            writer.write_record(writer.create_warc_record(
+                url, "metadata", payload=io.BytesIO(meta), warc_content_type="application/json",
+                warc_headers_dict={"WARC-Date": _warc_date(seen)}))
         for url, at, status, etag, lm, ctype, sha in archive.conn.execute(sql, args).fetchall():
             date = _warc_date(at)
             status = status or 200
@@ -188,7 +232,12 @@ def export_warc(archive: Archive, out: Path, simplified=False, progress=None, si
                 headers.append(("ETag", etag))
             if lm:
                 headers.append(("Last-Modified", lm))
-            if sha in first:
+            if sha is None:         # a removal: the 404/410 the portal answered
+                headers.append(("Content-Length", "0"))
+                http = StatusAndHeaders(f"{status} {REASONS.get(status, 'Not Found')}", headers, protocol="HTTP/1.1")
+                rec = writer.create_warc_record(url, "response", payload=io.BytesIO(b""), http_headers=http,
+                                                warc_headers_dict={"WARC-Date": date})
+            elif sha in first:
                 http = StatusAndHeaders(f"{status} {REASONS.get(status, 'OK')}", headers, protocol="HTTP/1.1")
                 rec = writer.create_revisit_record(url, digest=first[sha][2], refers_to_uri=first[sha][0],
                                                    refers_to_date=first[sha][1], http_headers=http,

@@ -54,25 +54,34 @@ def verify(archive: Archive, progress=None) -> list[str]:
 
 
 def reextract(archive: Archive, site: str | None = None, progress=None) -> dict:
-    """Re-run the current extractor over each document's latest raw body; a version only where output changed."""
+    """Re-run the current extractor over each document's latest raw body; a version only where output changed.
+
+    Each document is read, extracted and written in one transaction, so a crawl writing at the
+    same time is never undone: what is re-extracted is the latest version as it is at that moment.
+    """
     from crawler.extract import ExtractionError, extract
-    where = "AND d.site = ?" if site else ""
-    rows = archive.conn.execute(
-        "SELECT d.url, d.kind, v.blob_sha256, v.fetched_at, f.content_type FROM documents d "
-        "JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version "
-        "LEFT JOIN fetches f ON f.id = v.fetch_id "
-        f"WHERE v.status = 'active' AND v.blob_sha256 IS NOT NULL {where}", [site] if site else []).fetchall()
+    ids = [r[0] for r in archive.conn.execute(
+        "SELECT id FROM documents" + (" WHERE site = ?" if site else "") + " ORDER BY id", [site] if site else [])]
     counts = {"new_version": 0, "unchanged": 0, "error": 0}
     run = archive.start_run("reextract")
-    for url, kind, sha, _, ctype in rows:
-        body = archive.get_blob(sha)
-        try:
-            doc = extract(body, url, ctype)
-        except ExtractionError:
-            counts["error"] += 1
-            continue
-        out = archive.ingest(url, status=200, body=body, headers={"content-type": ctype} if ctype else {},
-                             document=doc, kind=kind, run_id=run)
+    for doc_id in ids:
+        with archive.batch():
+            row = archive.conn.execute(
+                "SELECT d.url, d.kind, v.blob_sha256, f.content_type FROM documents d "
+                "JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version "
+                "LEFT JOIN fetches f ON f.id = v.fetch_id "
+                "WHERE d.id = ? AND v.status = 'active' AND v.blob_sha256 IS NOT NULL", (doc_id,)).fetchone()
+            if row is None:
+                continue
+            url, kind, sha, ctype = row
+            body = archive.get_blob(sha)
+            try:
+                doc = extract(body, url, ctype)
+            except ExtractionError:
+                counts["error"] += 1
+                continue
+            out = archive.ingest(url, status=200, body=body, headers={"content-type": ctype} if ctype else {},
+                                 document=doc, kind=kind, run_id=run)
         counts[out.outcome] = counts.get(out.outcome, 0) + 1
         if progress:
             progress()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+MAX_TERMS = 64          # more terms than any real query has; FTS5 refuses expressions far larger
 HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+")
 SNIPPET = 36
 
@@ -46,18 +47,25 @@ def fts_query(query: str) -> tuple[str, list[str]]:
             terms.append('"' + tok.replace('"', '""') + '"')
     if not terms:
         raise SearchError(f"nothing to search for in {query!r}: give at least one Chinese character, letter or digit")
+    if len(dict.fromkeys(terms)) > MAX_TERMS or len(phrases) > MAX_TERMS:
+        raise SearchError(f"the query is too long: at most {MAX_TERMS} words or character pairs")
     runs = [m.group(0).lower() for p in phrases for m in HAN_RUN.finditer(p)]
     return " AND ".join(dict.fromkeys(terms)), runs
 
 
-def search(archive, query: str, site: str | None = None, limit: int = 20) -> list[dict]:
-    """Hits with snippets, title matches first, then newest first: [{url, site, title, version, in_title, snippet}]."""
+def search(archive, query: str, limit: int = 20, **filters) -> list[dict]:
+    """Hits with snippets, title matches first, then newest first: [{url, site, title, version, in_title,
+    snippet}]. ``filters``: site, kind, published_since, published_until (as store.filter_sql)."""
     from crawler.cleaning import t2s
+    from .store import filter_sql
+    if limit < 1:
+        raise SearchError(f"--limit must be at least 1, not {limit}")
     match, phrases = fts_query(query)
+    where, args = filter_sql(**filters)
+    where = where.replace("WHERE", "AND", 1)
     if any(len(p) == 1 for p in phrases):
-        ids = _like(archive, phrases, site)
+        ids = _like(archive, phrases, where, args)
     else:
-        where, args = ("AND d.site = ?", [site]) if site else ("", [])
         ids = archive.conn.execute(
             "SELECT d.id FROM search_text s JOIN documents d ON d.id = s.rowid "
             "JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version "
@@ -82,15 +90,13 @@ def search(archive, query: str, site: str | None = None, limit: int = 20) -> lis
     return hits
 
 
-def _like(archive, phrases, site) -> list[tuple[int]]:
+def _like(archive, phrases, where, filter_args) -> list[tuple[int]]:
     """One-character queries are not in the bigram index: scan the latest texts instead."""
-    cond = " AND ".join(["(coalesce(v.text_simplified, v.text) LIKE ? OR v.title LIKE ?)"] * len(phrases))
+    cond = " AND ".join(["(coalesce(v.text_simplified, v.text) LIKE ? OR v.title LIKE ?)"] * len(phrases)) + " " + where
     args = []
     for p in phrases:
         args += [f"%{p}%", f"%{p}%"]
-    if site:
-        cond += " AND d.site = ?"
-        args.append(site)
+    args += filter_args
     return archive.conn.execute(
         "SELECT d.id FROM documents d JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version "
         f"WHERE {cond} ORDER BY v.published_date DESC, d.id DESC", args).fetchall()

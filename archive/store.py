@@ -57,6 +57,20 @@ class ArchiveError(Exception):
     """A clear, user-facing problem with the archive or the input given to it."""
 
 
+class ArchiveWriteError(ArchiveError):
+    """The archive could not be written (disk full, I/O error): what was not committed is lost,
+    and a crawl must stop and say so rather than count it as archived."""
+
+
+def _disk_error(e: BaseException) -> bool:
+    return isinstance(e, sqlite3.OperationalError) and any(w in str(e) for w in ("full", "disk I/O", "readonly"))
+
+
+def _write_failure(e: BaseException, lost: int) -> ArchiveWriteError:
+    cause = "the disk is full" if "full" in str(e) else str(e)
+    return ArchiveWriteError(f"the archive could not be written ({cause}); the last {lost} items were not stored")
+
+
 @dataclass
 class Outcome:
     outcome: str
@@ -144,16 +158,15 @@ GONE_HASH = "gone"
 class Archive:
     """A versioned archive in one SQLite file. Use as a context manager or call ``close()``."""
 
-    def __init__(self, path: str | os.PathLike | None = None, readonly: bool = False, migrate_to: int | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, readonly: bool = False, migrate_to: int | None = None,
+                 create: bool = True):
+        """``create=False``: the file must already be an archive (a mistyped path is an error, not a
+        new archive). ``readonly``: never writes; works on read-only media and leaves no -wal/-shm."""
         self.path = default_path(path)
         self.readonly = readonly
-        if readonly:
-            if not self.path.exists():
-                raise ArchiveError(f"no archive at {self.path}")
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60, check_same_thread=False)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        if (readonly or not create) and not self.path.exists():
+            raise ArchiveError(f"no archive at {self.path}" + ("" if readonly else ": give --create to start one"))
+        conn = self._connect_readonly() if readonly else self._connect()
         conn.execute("PRAGMA busy_timeout = 60000")
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
@@ -163,10 +176,56 @@ class Archive:
         self._in_tx = False
         self._batching: tuple[int, float] | None = None     # (items, seconds) while a crawl writes
         self._pending, self._opened = 0, 0.0
-        if not readonly:
-            self._pragmas()
-            self._migrate(migrate_to or SCHEMA_VERSION)
-        self._check_version()
+        try:
+            self._refuse_foreign()
+            if not readonly:
+                self._pragmas()
+                self._migrate(migrate_to or SCHEMA_VERSION)
+            self._check_version()
+        except BaseException:
+            conn.close()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """A reader. Where the file can be written, an ordinary connection that refuses writes: the
+        last one to close removes the -wal/-shm files. On read-only media, mode=ro, and immutable
+        when SQLite cannot create the WAL index there (then no writer can exist either)."""
+        if os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK):
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA query_only = ON")
+            return conn
+        for uri in (f"file:{self.path}?mode=ro", f"file:{self.path}?mode=ro&immutable=1"):
+            conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()
+            except sqlite3.DatabaseError as e:
+                conn.close()
+                raise ArchiveError(f"{self.path} is not a govarchive archive: {e}") from e
+        raise ArchiveError(f"cannot read {self.path} on read-only media")
+
+    def _refuse_foreign(self) -> None:
+        """Never touch a database that is not ours: no WAL switch, no tables added."""
+        try:
+            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as e:
+            raise ArchiveError(f"{self.path} is not a govarchive archive: {e}") from e
+        if not tables:
+            return          # a new, empty file
+        if "meta" in tables:
+            try:
+                if self.conn.execute("SELECT 1 FROM meta WHERE key = 'schema_version'").fetchone():
+                    return
+            except sqlite3.OperationalError:
+                pass
+        raise ArchiveError(f"{self.path} is an SQLite database but not a govarchive archive "
+                           f"(its tables: {', '.join(sorted(tables)[:6])}); refusing to change it")
 
     # -----------------------------------------------------------------------------------------
     def _pragmas(self) -> None:
@@ -184,8 +243,10 @@ class Archive:
     def schema_version(self) -> int:
         try:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.OperationalError:
-            return 0
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                return 0
+            raise ArchiveError(f"cannot read {self.path}: {e}") from e
         except sqlite3.DatabaseError as e:
             raise ArchiveError(f"{self.path} is not a govarchive database: {e}") from e
         return int(row[0]) if row else 0
@@ -273,8 +334,26 @@ class Archive:
     def flush(self) -> None:
         """Commit the open batch, if any."""
         if self._pending:
-            self.commit()
+            lost = self._pending
             self._pending = 0
+            try:
+                self.commit()
+            except sqlite3.Error as e:
+                self._abandon()
+                raise _write_failure(e, lost) from e
+
+    def flush_if_due(self) -> None:
+        """Commit the open batch if it has been open for its time: called on a timer, so a crawl
+        that waits on the network does not hold the write lock."""
+        if self._pending and self._batching and time.monotonic() - self._opened > self._batching[1]:
+            self.flush()
+
+    def _abandon(self) -> None:
+        """After SQLite rolled a transaction back on its own (disk full, I/O error)."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self._in_tx, self._pending = False, 0
+        self._forget_dicts()
 
     @contextmanager
     def _write(self):
@@ -285,13 +364,21 @@ class Archive:
             self.conn.execute("SAVEPOINT item")
             try:
                 yield
-            except BaseException:
+            except BaseException as e:
+                if not self.conn.in_transaction:   # SQLite undid the whole batch, not just this item
+                    lost = self._pending + 1
+                    self._abandon()
+                    raise _write_failure(e, lost) from e
                 if self._pending:      # undo this item only: the batch's earlier items stay
                     self.conn.execute("ROLLBACK TO item")
                     self.conn.execute("RELEASE item")
                     self._forget_dicts()
+                    if _disk_error(e):
+                        self.flush()       # keep what was written before; raises if even that fails
                 else:
                     self.rollback()
+                if _disk_error(e):
+                    raise _write_failure(e, 1) from e
                 raise
             self.conn.execute("RELEASE item")
             self._pending += 1
@@ -301,8 +388,13 @@ class Archive:
         elif self._in_tx:
             yield
         else:
-            with self.batch():
-                yield
+            try:
+                with self.batch():
+                    yield
+            except sqlite3.OperationalError as e:
+                if _disk_error(e):
+                    raise _write_failure(e, 1) from e
+                raise
 
     # -----------------------------------------------------------------------------------------
     # runs
@@ -433,12 +525,18 @@ class Archive:
     # ingest
     # -----------------------------------------------------------------------------------------
     def last_fetch_validators(self, url: str) -> tuple[str | None, str | None]:
-        """ETag and Last-Modified of the newest 200 fetch whose content the archive holds."""
-        doc = self._document_id(canonical_url(url))
-        row = doc and self.conn.execute(
+        """ETag and Last-Modified of the newest 200 fetch that gave or confirmed the latest version.
+        None for a removed document: a 304 must never keep a page that came back marked gone."""
+        row = self.conn.execute(
+            "SELECT d.id, d.status, v.fetched_at FROM documents d JOIN versions v ON v.document_id = d.id "
+            "AND v.number = d.latest_version WHERE d.url = ?", (canonical_url(url),)).fetchone()
+        if not row or row[1] != "active":
+            return None, None
+        val = self.conn.execute(
             "SELECT etag, last_modified FROM fetches WHERE document_id = ? AND http_status = 200 AND outcome IN "
-            "('new_version', 'unchanged') ORDER BY id DESC LIMIT 1", (doc,)).fetchone()
-        return (row[0], row[1]) if row else (None, None)
+            "('new_version', 'unchanged') AND fetched_at >= ? ORDER BY fetched_at DESC, id DESC LIMIT 1",
+            (row[0], row[2])).fetchone()
+        return (val[0], val[1]) if val else (None, None)
 
     def check_times(self, url: str) -> tuple[str, str] | None:
         """(last check, last change) of an archived document: for the revisit policy."""
@@ -449,8 +547,11 @@ class Archive:
 
     def ingest(self, url: str, *, status: int | None, body: bytes | None = None, headers: dict | None = None,
                document=None, error: str | None = None, run_id: int | None = None, kind: str | None = None,
-               duration_ms: int | None = None, fetched_at: str | None = None) -> Outcome:
+               duration_ms: int | None = None, fetched_at: str | None = None, once: bool = False) -> Outcome:
         """Record one fetch of ``url`` and decide its outcome; one transaction.
+
+        ``once``: a record of an earlier capture (an import): skipped as ``duplicate`` when the
+        archive already holds a fetch of the URL with the same date, status and body.
 
         ``document`` is the extraction result (crawler.extract.Document) when the caller already
         has it; otherwise a 200 body is extracted here. ``error`` marks a failed download.
@@ -464,21 +565,24 @@ class Archive:
             document, error = extract_or_error(body, url, headers.get("content-type"))
         with self._write():
             return self._ingest(curl, site, kind, status, body, headers, document, error, run_id, duration_ms,
-                                fetched_at)
+                                fetched_at, once)
 
-    def _ingest(self, url, site, kind, status, body, headers, document, error, run_id, duration_ms, fetched_at):
+    def _ingest(self, url, site, kind, status, body, headers, document, error, run_id, duration_ms, fetched_at, once):
         doc_row = self.conn.execute("SELECT id, status, latest_version, kind FROM documents WHERE url = ?",
                                     (url,)).fetchone()
-        latest = None
-        if doc_row and doc_row[2]:
-            latest = self.conn.execute("SELECT content_hash, text, blob_sha256, status FROM versions "
-                                       "WHERE document_id = ? AND number = ?", (doc_row[0], doc_row[2])).fetchone()
+        sha = hashlib.sha256(body).hexdigest() if body and status == 200 else None
+        if once and doc_row and error is None:
+            dup = self.conn.execute("SELECT id FROM fetches WHERE document_id = ? AND fetched_at = ? AND http_status "
+                                    "IS ? AND blob_sha256 IS ?", (doc_row[0], fetched_at, status, sha)).fetchone()
+            if dup:     # an import of a record already archived: same URL, date and payload
+                return Outcome("duplicate", doc_row[0], None, dup[0], "already archived (same URL, date and body)")
+        prev, nxt = self._around(doc_row, fetched_at)
         blob = None
-        if body and status == 200:
-            prev = doc_row and self.conn.execute(
+        if sha:
+            last = doc_row and self.conn.execute(
                 "SELECT blob_sha256 FROM fetches WHERE document_id = ? AND blob_sha256 IS NOT NULL "
                 "ORDER BY id DESC LIMIT 1", (doc_row[0],)).fetchone()
-            blob = self.put_blob(body, site, prev[0] if prev else None)
+            blob = self.put_blob(body, site, last[0] if last else None)
         fetch = dict(run_id=run_id, url=url, fetched_at=fetched_at, http_status=status, etag=headers.get("etag"),
                      last_modified=headers.get("last-modified"), bytes=len(body) if body is not None else None,
                      duration_ms=duration_ms, blob_sha256=blob, document_id=doc_row[0] if doc_row else None)
@@ -503,18 +607,16 @@ class Archive:
         if status in (404, 410):
             if not doc_row:
                 return record("error", f"HTTP {status} for a URL the archive never had")
-            if latest and latest[3] == "gone":
+            if prev and prev[4] == "gone":
                 self._touch(doc_row[0], fetched_at)
                 return record("gone", f"HTTP {status}: still gone")
-            vid, number = self._add_version(doc_row[0], doc_row[2] or 0, fetched_at, None, GONE_HASH, None, "gone")
-            out = record("gone", f"HTTP {status}", vid, number)
-            self._link_fetch(vid, out.fetch_id)
-            return out
+            return self._version(doc_row[0], prev, nxt, fetched_at, None, GONE_HASH, None, "gone", record,
+                                 f"HTTP {status}")
         if status != 200:
             return record("error", f"HTTP {status}")
         if document is None:
             return record("error", "no body to extract")
-        problem = self._garbage(document, headers, body, latest)
+        problem = self._garbage(document, headers, body, prev)
         if problem:
             return record("error", problem)
         h = content_hash(document.title, document.text, document.metadata, document.reply, document.attachments,
@@ -528,17 +630,44 @@ class Archive:
             doc_id = doc_row[0]
             if kind and not doc_row[3]:
                 self.conn.execute("UPDATE documents SET kind = ? WHERE id = ?", (kind, doc_id))
-        if latest and latest[0] == h:
+        if prev and prev[1] == h:
             self._touch(doc_id, fetched_at)
             return record("unchanged", doc_id=doc_id)
-        latest_number = (doc_row[2] or 0) if doc_row else 0
-        vid, number = self._add_version(doc_id, latest_number, fetched_at, document, h, blob)
-        out = record("new_version", None, vid, number, doc_id)
+        return self._version(doc_id, prev, nxt, fetched_at, document, h, blob, "active", record)
+
+    def _around(self, doc_row, at: str):
+        """The version in effect at ``at`` and, for a record older than the latest version (an
+        import of an old capture), the version after it: history is in fetch-time order."""
+        if not doc_row or not doc_row[2]:
+            return None, None
+        cols = "SELECT number, content_hash, text, blob_sha256, status, fetched_at, id FROM versions WHERE document_id = ?"
+        latest = self.conn.execute(f"{cols} AND number = ?", (doc_row[0], doc_row[2])).fetchone()
+        if latest is None or latest[5] <= at:
+            return latest, None
+        prev = self.conn.execute(f"{cols} AND fetched_at <= ? ORDER BY number DESC LIMIT 1", (doc_row[0], at)).fetchone()
+        nxt = self.conn.execute(f"{cols} AND fetched_at > ? ORDER BY number LIMIT 1", (doc_row[0], at)).fetchone()
+        return prev, nxt
+
+    def _version(self, doc_id, prev, nxt, fetched_at, document, h, blob, status, record, message=None) -> Outcome:
+        """A new version after ``prev``. Before ``nxt`` (an older record) it is inserted into history
+        without becoming the latest; if ``nxt`` has the same content, ``nxt`` simply starts earlier."""
+        outcome = "gone" if status == "gone" else "new_version"
+        if nxt is not None and nxt[1] == h:
+            out = record(outcome, message, nxt[6], nxt[0], doc_id)
+            self.conn.execute("UPDATE fetches SET outcome = CASE outcome WHEN 'gone' THEN 'gone' ELSE 'unchanged' END, "
+                              "version_id = NULL WHERE id = (SELECT fetch_id FROM versions WHERE id = ?)", (nxt[6],))
+            self.conn.execute("UPDATE versions SET fetched_at = ?, fetch_id = ?, blob_sha256 = coalesce(?, blob_sha256) "
+                              "WHERE id = ?", (fetched_at, out.fetch_id, blob, nxt[6]))
+            self._touch(doc_id, fetched_at)
+            return out
+        number = (prev[0] if prev else 0) + 1
+        vid = self._add_version(doc_id, number, fetched_at, document, h, blob, status, latest=nxt is None)
+        out = record(outcome, message, vid, number, doc_id)
         self._link_fetch(vid, out.fetch_id)
         return out
 
     @staticmethod
-    def _garbage(document, headers, body, latest) -> str | None:
+    def _garbage(document, headers, body, prev) -> str | None:
         """Pages that must never become a version: empty, truncated, or emptier than before."""
         length = headers.get("content-length")
         if body is not None and length and str(length).isdigit() and len(body) < int(length) \
@@ -546,22 +675,24 @@ class Archive:
             return f"truncated body: {len(body)} of {length} bytes"
         if not document.text and not document.title:
             return "no main text and no title: not a document page"
-        if latest and latest[3] != "gone" and latest[1] and not document.text:
+        had_text = prev is not None and prev[4] != "gone" and prev[2]
+        if had_text and not document.text:
             return "no main text; the previous version is kept"
-        if latest and latest[3] != "gone" and latest[1] and body is not None \
-                and b"</html>" not in body[-4096:].lower() and len(document.text) < 0.6 * len(latest[1]):
+        if had_text and body is not None and b"</html>" not in body[-4096:].lower() \
+                and len(document.text) < 0.6 * len(prev[2]):
             return "body ends before </html> and lost most of its text: treated as truncated"
         return None
 
     def _touch(self, doc_id: int, at: str) -> None:
-        self.conn.execute("UPDATE documents SET last_seen = ? WHERE id = ?", (at, doc_id))
+        self.conn.execute("UPDATE documents SET last_seen = max(coalesce(last_seen, ''), ?), "
+                          "first_seen = min(coalesce(first_seen, ?), ?) WHERE id = ?", (at, at, at, doc_id))
 
     def _link_fetch(self, version_id: int, fetch_id: int) -> None:
         self.conn.execute("UPDATE versions SET fetch_id = ? WHERE id = ?", (fetch_id, version_id))
 
-    def _add_version(self, doc_id, prev, fetched_at, d, h, blob, status="active") -> tuple[int, int]:
-        """Version ``prev`` + 1 of the document (``prev``: its latest version, 0 for a new one)."""
-        number = prev + 1
+    def _add_version(self, doc_id, number, fetched_at, d, h, blob, status="active", latest=True) -> int:
+        """Version ``number`` of the document; with ``latest=False`` the versions from ``number`` on
+        move up one (an older record inserted into history)."""
         j = lambda x: json.dumps(x, ensure_ascii=False, separators=(",", ":")) if x is not None else None
         if d is None:
             row = (doc_id, number, fetched_at, status, None, None, None, None, None, None, None, None, None, h, blob)
@@ -569,14 +700,22 @@ class Archive:
             simplified = d.text_simplified if d.text_simplified != d.text else None
             row = (doc_id, number, fetched_at, status, d.title, d.text, simplified, d.published_date, j(d.metadata),
                    j(d.reply), j(d.attachments), j(d.flags), d.extractor_version, h, blob)
+        if not latest:      # two steps, so no two rows ever share a number
+            self.conn.execute("UPDATE versions SET number = -number - 1 WHERE document_id = ? AND number >= ?",
+                              (doc_id, number))
+            self.conn.execute("UPDATE versions SET number = -number WHERE document_id = ? AND number < 0", (doc_id,))
         vid = self.conn.execute(
             "INSERT INTO versions (document_id, number, fetched_at, status, title, text, text_simplified, "
             "published_date, metadata, reply, attachments, flags, extractor_version, content_hash, blob_sha256) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row).lastrowid
-        self._index(doc_id, prev, d)
-        self.conn.execute("UPDATE documents SET latest_version = ?, status = ?, last_seen = ? WHERE id = ?",
-                          (number, status, fetched_at, doc_id))
-        return vid, number
+        if latest:
+            self._index(doc_id, number - 1, d)
+            self.conn.execute("UPDATE documents SET latest_version = ?, status = ? WHERE id = ?",
+                              (number, status, doc_id))
+        else:
+            self.conn.execute("UPDATE documents SET latest_version = latest_version + 1 WHERE id = ?", (doc_id,))
+        self._touch(doc_id, fetched_at)
+        return vid
 
     # -----------------------------------------------------------------------------------------
     # search index: the latest version of each document, as character bigrams
@@ -656,13 +795,20 @@ class Archive:
         doc = self.document(url)
         return list(self.db.query(
             "SELECT f.fetched_at, f.http_status, f.outcome, f.error, v.number AS version, f.bytes, f.duration_ms "
-            "FROM fetches f LEFT JOIN versions v ON v.id = f.version_id WHERE f.document_id = ? ORDER BY f.id",
+            "FROM fetches f LEFT JOIN versions v ON v.id = f.version_id WHERE f.document_id = ? ORDER BY f.fetched_at, f.id",
             [doc["id"]]))
 
     def stats(self) -> dict:
         q = lambda sql: self.conn.execute(sql).fetchone()[0]
-        by_site = {r[0]: {"documents": r[1], "gone": r[2]} for r in self.conn.execute(
-            "SELECT site, count(*), sum(status = 'gone') FROM documents GROUP BY site ORDER BY site")}
+        by_site = {r[0]: {"documents": r[1], "gone": r[2], "versions": 0, "fetches": 0, "errors": 0}
+                   for r in self.conn.execute("SELECT site, count(*), sum(status = 'gone') FROM documents "
+                                              "GROUP BY site ORDER BY site")}
+        for site, versions in self.conn.execute("SELECT d.site, count(*) FROM versions v JOIN documents d "
+                                                "ON d.id = v.document_id GROUP BY d.site"):
+            by_site[site]["versions"] = versions
+        for site, n, errors in self.conn.execute("SELECT d.site, count(*), sum(f.outcome = 'error') FROM fetches f "
+                                                 "JOIN documents d ON d.id = f.document_id GROUP BY d.site"):
+            by_site[site].update(fetches=n, errors=errors)
         outcomes = dict(self.conn.execute("SELECT outcome, count(*) FROM fetches GROUP BY outcome"))
         return {"path": str(self.path), "schema_version": self.schema_version(),
                 "documents": q("SELECT count(*) FROM documents"), "versions": q("SELECT count(*) FROM versions"),
@@ -672,34 +818,52 @@ class Archive:
                 "stored_blob_bytes": q("SELECT coalesce(sum(length(data)), 0) FROM blobs"),
                 "runs": q("SELECT count(*) FROM runs"), "file_bytes": self.path.stat().st_size, "sites": by_site}
 
-    def list_documents(self, site: str | None = None, kind: str | None = None, since: str | None = None) -> Iterator[dict]:
-        where, args = _filters(site, kind, since, "d")
+    def list_documents(self, **filters) -> Iterator[dict]:
+        """Documents with their latest version's title; ``filters`` as ``filter_sql`` takes them."""
+        where, args = filter_sql(**filters)
         yield from self.db.query(
-            "SELECT d.url, d.site, d.kind, d.status, d.latest_version, d.first_seen, d.last_seen, v.title, "
-            f"v.published_date FROM documents d LEFT JOIN versions v ON v.document_id = d.id AND "
+            "SELECT d.url, d.site, d.kind, d.status, d.latest_version, d.first_seen, d.last_seen, "
+            f"coalesce(v.title, {LAST_TITLE}) AS title, coalesce(v.published_date, {PUBLISHED}) AS published_date "
+            "FROM documents d LEFT JOIN versions v ON v.document_id = d.id AND "
             f"v.number = d.latest_version {where} ORDER BY d.site, d.url", args)
 
-    def changes(self, since: str, site: str | None = None) -> list[dict]:
-        where, args = _filters(site, None, None, "d")
+    def changes(self, since: str, **filters) -> list[dict]:
+        """New, changed and removed documents whose version was fetched at or after ``since``; a
+        removed one keeps the title it last had."""
+        where, args = filter_sql(**filters)
         where = (where + " AND " if where else "WHERE ") + "v.fetched_at >= ?"
         return list(self.db.query(
-            "SELECT d.url, d.site, v.number AS version, v.fetched_at, v.status, v.title, "
-            "CASE WHEN v.status = 'gone' THEN 'removed' WHEN v.number = 1 THEN 'new' ELSE 'changed' END AS change "
+            "SELECT v.fetched_at, CASE WHEN v.status = 'gone' THEN 'removed' WHEN v.number = 1 THEN 'new' "
+            "ELSE 'changed' END AS change, v.number AS version, d.url, d.site, d.kind, "
+            "coalesce(v.title, (SELECT title FROM versions WHERE document_id = d.id AND number < v.number AND "
+            "status = 'active' ORDER BY number DESC LIMIT 1)) AS title "
             f"FROM versions v JOIN documents d ON d.id = v.document_id {where} ORDER BY v.fetched_at, d.url",
             args + [since]))
 
+    def sites(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT site FROM documents WHERE site IS NOT NULL ORDER BY 1")]
 
-def _filters(site, kind, since, alias) -> tuple[str, list]:
+    def kinds(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT kind FROM documents WHERE kind IS NOT NULL ORDER BY 1")]
+
+
+# The latest version with content of document ``d``: its published date and title (a removed
+# document keeps them).
+PUBLISHED = ("(SELECT published_date FROM versions WHERE document_id = d.id AND status = 'active' "
+             "ORDER BY number DESC LIMIT 1)")
+LAST_TITLE = "(SELECT title FROM versions WHERE document_id = d.id AND status = 'active' ORDER BY number DESC LIMIT 1)"
+
+
+def filter_sql(site: str | None = None, kind: str | None = None, since: str | None = None,
+               published_since: str | None = None, published_until: str | None = None) -> tuple[str, list]:
+    """A WHERE clause over documents ``d``: site, kind, seen since (crawl time), and published
+    on or after / on or before (the document's own date, YYYY-MM-DD)."""
     conds, args = [], []
-    if site:
-        conds.append(f"{alias}.site = ?")
-        args.append(site)
-    if kind:
-        conds.append(f"{alias}.kind = ?")
-        args.append(kind)
-    if since:
-        conds.append(f"{alias}.last_seen >= ?")
-        args.append(since)
+    for cond, value in (("d.site = ?", site), ("d.kind = ?", kind), ("d.last_seen >= ?", since),
+                        (f"{PUBLISHED} >= ?", published_since), (f"{PUBLISHED} <= ?", published_until)):
+        if value:
+            conds.append(cond)
+            args.append(value)
     return ("WHERE " + " AND ".join(conds)) if conds else "", args
 
 

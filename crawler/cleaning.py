@@ -13,6 +13,8 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 from cssselect import SelectorError
 
+from archive.text import CONTROLS     # removed after entities are decoded
+
 from .rules import rules
 
 HAN = r"\u4e00-\u9fff"
@@ -24,18 +26,18 @@ HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|(?:left|top|text-indent|margin-left)\s*:\s*-\d{3,}(?:px|em)"
     r"|font-size\s*:\s*0(?:px|em|pt)?\s*(?:;|$)|(?:^|;)\s*(?:width|height)\s*:\s*[01]px\s*;\s*overflow\s*:\s*hidden"
     r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)", re.I)
-CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 RANDOM_ID = re.compile(r"^[a-z0-9]{4,6}$")
 RARE_TAGS = {"sup", "sub", "strike", "small", "blockquote", "big", "tt", "var", "cite", "dfn", "abbr", "acronym",
              "bdo", "del", "ins", "s", "u", "font", "address", "kbd", "samp", "q", "em", "i", "b", "dl", "dt", "dd"}
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "input", "select", "button",
              "textarea", "svg", "canvas", "link", "meta")
 WS = re.compile(r"[\s\u3000\xa0\u2002\u2003\u200b]+")
+
 SENTENCE_END = re.compile(r"[。!?;!?;]")
 
 
 def fold(s: str) -> str:
-    return WS.sub(" ", s).strip()
+    return WS.sub(" ", CONTROLS.sub("", s)).strip()
 
 
 @lru_cache(maxsize=1)
@@ -74,7 +76,7 @@ def hidden_selectors(root) -> list:
     """CSS selectors that <style> blocks hide (display:none, off-screen …)."""
     out = []
     for style in root.iter("style"):
-        for sel, body in CSS_RULE.findall(style.text or ""):
+        for sel, body in css_rules(style.text or ""):
             if HIDDEN_STYLE.search(body):
                 for s in sel.split(","):
                     s = s.strip()
@@ -84,6 +86,15 @@ def hidden_selectors(root) -> list:
                         except (SelectorError, ValueError, etree.XPathError):
                             continue
     return out
+
+
+def css_rules(css: str):
+    """(selector, declarations) of each innermost rule, in linear time whatever the text: a regex
+    over brace-less text backtracks quadratically (a 100 kB style block took a minute)."""
+    for part in css.split("}"):
+        head, brace, body = part.rpartition("{")
+        if brace:
+            yield re.split(r"[{};]", head)[-1], body
 
 
 STYLED = etree.XPath("//*[@style or @hidden] | //marquee")

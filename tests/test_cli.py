@@ -42,7 +42,7 @@ def test_help_lists_every_command():
 
 
 def test_reading_commands(db):
-    stats = json.loads(run("stats", "--db", db).output)
+    stats = json.loads(run("stats", "--db", db, "--json").output)
     assert stats["documents"] > 40 and stats["schema_version"] == 3
     assert SEED003 in run("list", "--db", db, "--site", "chongqing_kjj").output
     assert "new_version" in run("history", "--db", db, AMENDED).output
@@ -73,7 +73,7 @@ def test_bad_input_gives_clear_messages(db, tmp_path):
 def test_export_and_verify(db, tmp_path):
     run("export", "--db", db, "--format", "jsonl", "--out", str(tmp_path / "x.jsonl"))
     assert len((tmp_path / "x.jsonl").read_text(encoding="utf-8").splitlines()) == json.loads(
-        run("stats", "--db", db).output)["documents"]
+        run("stats", "--db", db, "--json").output)["documents"]
     assert "ok" in run("verify", "--db", db).output
     with Archive(db) as a:
         a.conn.execute("UPDATE versions SET title = 'forged' WHERE id = 1")
@@ -98,7 +98,7 @@ def test_import_html_mirror_copy(tmp_path):
     f = tmp_path / "mirror.html"
     f.write_bytes(p.body)
     db = str(tmp_path / "m.db")
-    out = run("import-html", "--db", db, str(f), "--url", "http://www.keihe.com/html/2846/2021-10-12/content-104527.html").output
+    out = run("import-html", "--db", db, "--create", str(f), "--url", "http://www.keihe.com/html/2846/2021-10-12/content-104527.html").output
     assert out.startswith("new_version")
     v = json.loads(run("show", "--db", db, "http://www.keihe.com/html/2846/2021-10-12/content-104527.html").output)
     assert v["flags"]["mirror"] and "盤(pán)" not in v["text"] and "潘丕奇" in v["text"]

@@ -321,12 +321,16 @@ class ReplicaServer:
         if self._thread:
             self._thread.join(timeout=10)
 
-    def serve_until_signal(self) -> None:
-        """Foreground serving; SIGINT or SIGTERM stops it cleanly."""
+    def install_signal_handlers(self) -> None:
+        """SIGINT and SIGTERM stop the server cleanly; installed before the port is announced."""
         def stop(signum, frame):
             threading.Thread(target=self.httpd.shutdown, daemon=True).start()
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+
+    def serve_until_signal(self) -> None:
+        """Foreground serving until SIGINT or SIGTERM."""
+        self.install_signal_handlers()
         try:
             self.httpd.serve_forever()
         finally:
