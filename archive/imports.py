@@ -61,7 +61,8 @@ def import_warc(archive: Archive, path: str | Path, progress=None) -> dict:
     records = 0
     with fh:
         try:
-            for rec in ArchiveIterator(fh):
+            it = ArchiveIterator(fh)
+            for rec in it:
                 if not getattr(rec, "format", "warc").startswith("warc"):
                     continue
                 records += 1
@@ -102,6 +103,8 @@ def import_warc(archive: Archive, path: str | Path, progress=None) -> dict:
                 counts[out.outcome] = counts.get(out.outcome, 0) + 1
                 if progress:
                     progress()
+        except AttributeError as e:     # warcio reads a response's HTTP headers before we see its URI
+            raise ArchiveError(f"{p}: record {records + 1} has no WARC-Target-URI: the file is malformed or cut short") from e
         except (ArchiveLoadFailed, ValueError, OSError) as e:
             raise ArchiveError(f"{p} is not a readable WARC file: {e}") from e
     if not records and p.stat().st_size:

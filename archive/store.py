@@ -317,8 +317,9 @@ class Archive:
 
     def rollback(self) -> None:
         if self._in_tx:
-            self.conn.execute("ROLLBACK")
             self._in_tx = False
+            if self.conn.in_transaction:      # SQLite may have rolled back already (disk full)
+                self.conn.execute("ROLLBACK")
             self._forget_dicts()
 
     def _forget_dicts(self) -> None:
@@ -355,6 +356,29 @@ class Archive:
         self._in_tx, self._pending = False, 0
         self._forget_dicts()
 
+    def _undo_item(self, e: BaseException) -> None:
+        """Undo the failed item of a batch, keeping the batch's earlier items. If the disk is full or
+        SQLite has undone the whole batch itself, raise an ArchiveWriteError that says how many
+        items were lost."""
+        lost = self._pending + 1
+        if not self.conn.in_transaction:
+            self._abandon()
+            raise _write_failure(e, lost) from e
+        try:
+            if self._pending:
+                self.conn.execute("ROLLBACK TO item")
+                self.conn.execute("RELEASE item")
+                self._forget_dicts()
+                if _disk_error(e):
+                    self.flush()       # keep what was written before; raises if even that fails
+            else:
+                self.rollback()
+        except sqlite3.Error:
+            self._abandon()
+            raise _write_failure(e, lost) from e
+        if _disk_error(e):
+            raise _write_failure(e, 1) from e
+
     @contextmanager
     def _write(self):
         if self._batching and (self._pending or not self._in_tx):
@@ -364,23 +388,10 @@ class Archive:
             self.conn.execute("SAVEPOINT item")
             try:
                 yield
+                self.conn.execute("RELEASE item")
             except BaseException as e:
-                if not self.conn.in_transaction:   # SQLite undid the whole batch, not just this item
-                    lost = self._pending + 1
-                    self._abandon()
-                    raise _write_failure(e, lost) from e
-                if self._pending:      # undo this item only: the batch's earlier items stay
-                    self.conn.execute("ROLLBACK TO item")
-                    self.conn.execute("RELEASE item")
-                    self._forget_dicts()
-                    if _disk_error(e):
-                        self.flush()       # keep what was written before; raises if even that fails
-                else:
-                    self.rollback()
-                if _disk_error(e):
-                    raise _write_failure(e, 1) from e
+                self._undo_item(e)
                 raise
-            self.conn.execute("RELEASE item")
             self._pending += 1
             items, seconds = self._batching
             if self._pending >= items or time.monotonic() - self._opened > seconds:

@@ -133,12 +133,15 @@ def _to_text(body: bytes | str, encoding: str | None) -> tuple[str, str]:
     else:
         if len(body) > MAX_BYTES:
             raise ExtractionError(f"page of {len(body)} bytes is over the {MAX_BYTES}-byte limit")
-        if body[:5] == b"%PDF-" or body[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
-            raise ExtractionError("not HTML: the body is a PDF/Office file")
+        from archive.imports import not_html
+        why = not_html(body)
+        if why and body.strip():
+            raise ExtractionError(f"not HTML: {why}")
         text, enc = decode(body, charset_from_content_type(encoding) or encoding)
     if not text.strip():
         raise ExtractionError("empty body")
-    if text.count("\x00") > len(text) // 100 + 1:
+    sample = text[:20000]
+    if len(CONTROL.findall(sample)) + sample.count("\ufffd") > len(sample) // 50 + 1:
         raise ExtractionError("not HTML: binary content")
     return text, enc
 

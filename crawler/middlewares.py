@@ -1,8 +1,12 @@
-"""Middlewares: the revisit policy (spider); conditional requests, crash-safe resume, retry with backoff (downloader)."""
+"""Middlewares: the revisit policy (spider); the address guard, truncation checks, conditional
+requests, crash-safe resume, retry with backoff (downloader)."""
 from __future__ import annotations
 
+import ipaddress
 import logging
+import zlib
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -141,3 +145,127 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if delay > 0:
             self.crawler.stats.inc_value("govarchive/retry_backoff_seconds", delay)
             await maybe_deferred_to_future(task.deferLater(reactor, delay, lambda: None))
+
+
+class AddressGuardMiddleware:
+    """Never connect to loopback, private, link-local, multicast or reserved addresses (cloud
+    metadata services live there), and do not follow redirects off the spider's hosts.
+
+    Every request passes here, and so does every redirect hop (Scrapy schedules each hop as a
+    new request). Host names are resolved first, through the crawl's own caching resolver, so
+    the address checked is the address connected to. A redirect leaving the portal's hosts is
+    recorded as an error fetch naming its target; REDIRECT_ALLOWED_HOSTS lists hosts it may go
+    to ("*": any public host). In replica mode every connection goes to the replica, so only
+    the URLs themselves are checked.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.replica = bool(crawler.settings.get("REPLICA"))
+        self.allowed = set(crawler.settings.getlist("REDIRECT_ALLOWED_HOSTS"))
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_request(self, request, spider=None):
+        host = (urlsplit(request.url).hostname or "").lower()
+        if request.meta.get("redirect_urls") and not self._may_redirect_to(host, spider or self.crawler.spider):
+            raise IgnoreRequest(f"redirect from {request.meta['redirect_urls'][0]} to {request.url} leaves the "
+                                f"portal's hosts: not followed (REDIRECT_ALLOWED_HOSTS allows hosts)")
+        blocked = _blocked(host) if _is_ip(host) or host == "localhost" or host.endswith(".localhost") else None
+        if blocked is None and not self.replica and not _is_ip(host):
+            from twisted.internet import reactor
+            try:
+                addr = await maybe_deferred_to_future(reactor.resolve(host))
+            except Exception:  # noqa: BLE001 - the download reports the DNS failure itself
+                return None
+            blocked = _blocked(addr)
+        if blocked:
+            self.crawler.stats.inc_value("govarchive/refused_address")
+            raise IgnoreRequest(f"refused to connect to {host}: {blocked}")
+        return None
+
+    def _may_redirect_to(self, host: str, spider) -> bool:
+        if "*" in self.allowed or host in self.allowed:
+            return True
+        domains = getattr(spider, "allowed_domains", None) or []
+        return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
+def _blocked(host: str) -> str | None:
+    """Why an address (or localhost) must not be connected to, or None for a public address."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return "a loopback name"
+    ip = ipaddress.ip_address(host.strip("[]"))
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    for what, test in (("a loopback address", ip.is_loopback), ("a link-local or metadata address", ip.is_link_local),
+                       ("a private address", ip.is_private), ("a multicast address", ip.is_multicast),
+                       ("a reserved address", ip.is_reserved or ip.is_unspecified)):
+        if test:
+            return f"{ip} is {what}"
+    return None
+
+
+class TruncatedResponse(Exception):
+    """A body that did not arrive whole: it must never become a version."""
+
+
+class TruncationMiddleware:
+    """Refuse bodies that arrived cut short, before decompression hides it.
+
+    Scrapy fails a body shorter than its Content-Length (or flags it ``dataloss``), but it
+    decompresses a gzip stream that stops early into whatever came, and a body framed only by the
+    connection closing has no length to check. Here: a ``dataloss`` flag, a gzip/deflate stream
+    that does not reach its end, and an HTML body with neither Content-Length nor chunked
+    framing that stops before ``</html>`` are each an error fetch.
+    """
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+
+    def process_response(self, request, response, spider=None):
+        if "dataloss" in response.flags:
+            raise TruncatedResponse(f"truncated body: the connection closed early ({len(response.body)} bytes came)")
+        encoding = response.headers.get(b"Content-Encoding", b"").decode("latin-1").strip().lower()
+        if encoding in ("gzip", "x-gzip", "deflate") and response.body and not self._complete(response.body, encoding):
+            raise TruncatedResponse(f"truncated body: the {encoding} stream ends early ({len(response.body)} bytes)")
+        framed = b"Content-Length" in response.headers or b"chunked" in response.headers.get(b"Transfer-Encoding", b"")
+        ctype = response.headers.get(b"Content-Type", b"").lower()
+        if not framed and not encoding and response.status == 200 and b"html" in ctype \
+                and b"</html>" not in response.body[-4096:].lower():
+            raise TruncatedResponse("truncated body: no Content-Length, and the connection closed before </html>")
+        return response
+
+    def _complete(self, body: bytes, encoding: str) -> bool:
+        """Does the compressed stream reach its end? Output is dropped, and bounded by DOWNLOAD_MAXSIZE
+        (past that, Scrapy's own decompression refuses the body)."""
+        d = zlib.decompressobj(47 if encoding != "deflate" else 15)
+        try:
+            out = len(d.decompress(body, 1 << 16))
+            while d.unconsumed_tail and not d.eof:
+                out += len(d.decompress(d.unconsumed_tail, 1 << 16))
+                if self.maxsize and out > self.maxsize:
+                    return True
+        except zlib.error:
+            if encoding != "deflate":
+                return False
+            d = zlib.decompressobj(-15)       # raw deflate, as some servers send it
+            try:
+                d.decompress(body)
+            except zlib.error:
+                return False
+        return d.eof

@@ -4,13 +4,15 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import CancelledError
+from concurrent.futures.process import BrokenProcessPool
 
 from scrapy import logformatter
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
-from archive.store import Archive, default_path
+from archive.store import Archive, ArchiveWriteError, default_path
 
 from .extract import extract_or_error
 from .items import PageItem
@@ -68,7 +70,23 @@ def _peak_rss_kb(pid: int) -> int:
         return 0
 
 
-def _warm() -> None:
+def _worker_start(parent: int) -> None:
+    """Initialise an extraction worker: it dies with the crawl, however the crawl dies (a SIGKILL
+    gives the crawl no chance to stop it), and loads the rules and converter once."""
+    import signal
+    import threading
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch():            # where prctl is not available, or the parent died before it was set
+        import time
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
     from .rules import rules
     rules()
     from .cleaning import t2s
@@ -80,18 +98,63 @@ def _deferred(future) -> Deferred:
     from twisted.internet import reactor
     d: Deferred = Deferred()
 
+    def fire(method, value):
+        if not d.called:        # a timed-out Deferred has fired already
+            method(value)
+
     def done(f):
         if f.cancelled():
-            reactor.callFromThread(d.errback, CancelledError())
+            reactor.callFromThread(fire, d.errback, CancelledError())
         elif f.exception() is not None:
-            reactor.callFromThread(d.errback, f.exception())
+            reactor.callFromThread(fire, d.errback, f.exception())
         else:
-            reactor.callFromThread(d.callback, f.result())
+            reactor.callFromThread(fire, d.callback, f.result())
     future.add_done_callback(done)
     return d
 
 
-_POOL: list = []      # [ProcessPoolExecutor, users]: one pool per process, however many crawlers
+class _Pool:
+    """The process's extraction workers, shared by its crawlers; replaced when a worker dies."""
+    MAX_DEATHS = 3          # after this many, extraction runs in the crawl's own process
+
+    def __init__(self, workers: int):
+        self.workers, self.users, self.deaths = workers, 0, 0
+        self.executor = self._new()
+
+    def _new(self):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_start, initargs=(os.getpid(),))
+
+    def replace(self, broken, died: bool = True) -> None:
+        """A worker of ``broken`` died (or was killed for overrunning): start new workers, once."""
+        if self.executor is not broken:
+            return
+        self.kill(broken)
+        broken.shutdown(wait=False, cancel_futures=True)
+        self.deaths += died
+        if self.deaths >= self.MAX_DEATHS:
+            log.error("extraction workers died %d times: extracting in the crawl's own process from now on",
+                      self.deaths)
+            self.executor = None
+        else:
+            self.executor = self._new()
+
+    @staticmethod
+    def kill(executor) -> None:
+        import signal
+        for pid in list(getattr(executor, "_processes", None) or ()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def peak_rss_kb(self) -> int:
+        return sum(_peak_rss_kb(pid) for pid in list(getattr(self.executor, "_processes", None) or ()))
+
+
+_POOL: list[_Pool] = []      # one pool per process, however many crawlers
 
 
 class ExtractionPipeline:
@@ -99,72 +162,121 @@ class ExtractionPipeline:
 
     Extraction is CPU work; in the crawl's own process it would stall the downloader. With
     EXTRACTION_WORKERS > 0 (default: one per core but one) pages go to a process pool, shared
-    by all crawlers of the process, while Scrapy keeps fetching; 0 extracts in-process.
+    by all crawlers of the process, while Scrapy keeps fetching; 0 extracts in-process. A page
+    whose extraction takes longer than EXTRACTION_TIMEOUT seconds becomes an error fetch (its
+    worker is killed). A worker that dies (killed, out of memory) is replaced and its pages are
+    extracted again; after repeated deaths extraction moves into the crawl's process.
     """
+    TRIES = 3
 
-    def __init__(self, workers: int, stats):
+    def __init__(self, workers: int, timeout: float, stats):
         self.workers = workers
+        self.timeout = timeout
         self.stats = stats
-        self.pool = None
+        self.pool: _Pool | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         n = crawler.settings.get("EXTRACTION_WORKERS")
-        return cls(max(1, (os.cpu_count() or 2) - 1) if n is None else int(n), crawler.stats)
+        return cls(max(1, (os.cpu_count() or 2) - 1) if n is None else int(n),
+                   crawler.settings.getfloat("EXTRACTION_TIMEOUT", 60.0), crawler.stats)
 
     def open_spider(self, spider=None):
         if not self.workers:
             return
         if not _POOL:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-            _POOL[:] = [ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_warm), 0]
-        _POOL[1] += 1
+            _POOL.append(_Pool(self.workers))
+        _POOL[0].users += 1
         self.pool = _POOL[0]
 
     def close_spider(self, spider=None):
         if not self.pool:
             return
-        self.pool = None
-        _POOL[1] -= 1
-        if _POOL[1] == 0:
-            pool = _POOL.pop(0)
+        pool, self.pool = self.pool, None
+        pool.users -= 1
+        if pool.users == 0:
             _POOL.clear()
-            peak = sum(_peak_rss_kb(pid) for pid in list(getattr(pool, "_processes", None) or ()))
-            self.stats.set_value("govarchive/extraction_workers_peak_rss_kb", peak)
-            pool.shutdown(wait=True, cancel_futures=True)
+            self.stats.set_value("govarchive/extraction_workers_peak_rss_kb", pool.peak_rss_kb())
+            if pool.executor is not None:
+                pool.executor.shutdown(wait=True, cancel_futures=True)
 
     async def process_item(self, item, spider=None):
         if not isinstance(item, PageItem) or item.status != 200 or item.body is None or item.error:
             return item
         ctype = item.headers.get("content-type")
-        if self.pool is None:
-            item.document, item.error = extract_or_error(item.body, item.url, ctype)
-        else:
-            future = self.pool.submit(extract_or_error, item.body, item.url, ctype)
-            item.document, item.error = await maybe_deferred_to_future(_deferred(future))
+        for _ in range(self.TRIES):
+            executor = self.pool.executor if self.pool else None
+            if executor is None:
+                item.document, item.error = extract_or_error(item.body, item.url, ctype)
+                return item
+            try:
+                d = _deferred(executor.submit(extract_or_error, item.body, item.url, ctype))
+                if self.timeout > 0:
+                    from twisted.internet import reactor
+                    d.addTimeout(self.timeout, reactor)
+                item.document, item.error = await maybe_deferred_to_future(d)
+                return item
+            except BrokenProcessPool:
+                self.stats.inc_value("govarchive/extraction_worker_deaths")
+                self.pool.replace(executor)
+            except (TimeoutError, defer.TimeoutError, CancelledError):
+                self.stats.inc_value("govarchive/extraction_timeouts")
+                self.pool.replace(executor, died=False)    # the worker is still busy with the page
+                item.error = f"extraction took longer than {self.timeout:g} s (EXTRACTION_TIMEOUT)"
+                return item
+        item.error = f"the extraction worker died {self.TRIES} times on this page"
         return item
 
 
 class ArchivePipeline:
-    """Record every fetch in the archive (batched: ARCHIVE_BATCH_SIZE items or _SECONDS per commit)."""
+    """Record every fetch in the archive (batched: ARCHIVE_BATCH_SIZE items or _SECONDS per commit,
+    the latter on a timer, so a crawl waiting on the network never holds the write lock).
+
+    If the archive cannot be written (disk full), the crawl stops at once with the reason
+    ``archive_write_failed`` and a non-zero exit: the items of the lost batch were never stored,
+    and a resumed JOBDIR fetches them again.
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.timer = None
+        self.failed = None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     def open_spider(self, spider=None):
+        from twisted.internet import task
         self.archive = archive_for(self.crawler)
         spider = spider or self.crawler.spider
         self.run_id = self.archive.start_run(spider.name, job_of(self.crawler.settings))
+        seconds = self.crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 2.0)
+        self.timer = task.LoopingCall(self._commit_due)
+        self.timer.start(max(0.2, seconds / 2), now=False)
+
+    def _commit_due(self):
+        try:
+            self.archive.flush_if_due()
+        except ArchiveWriteError as e:
+            self._fail(e)
+
+    def _fail(self, e: ArchiveWriteError) -> None:
+        if self.failed is None:
+            self.failed = str(e)
+            log.error("%s: stopping the crawl (resume it with the same JOBDIR to fetch the lost pages again)", e)
+            self.crawler.stats.set_value("govarchive/archive_write_failed", str(e))
+            self.crawler.engine.close_spider(self.crawler.spider, "archive_write_failed")
 
     def close_spider(self, spider=None):
-        self.archive.flush()
-        counts = self.archive.finish_run(self.run_id)
+        if self.timer and self.timer.running:
+            self.timer.stop()
+        try:
+            self.archive.flush()
+            counts = self.archive.finish_run(self.run_id)
+        except ArchiveWriteError as e:
+            self._fail(e)
+            counts = {}
         for k, v in counts.items():
             self.crawler.stats.set_value(f"govarchive/run/{k}", v)
         log.info("archive %s: run %s: %s", self.archive.path, self.run_id, counts)
@@ -173,9 +285,15 @@ class ArchivePipeline:
     def process_item(self, item, spider=None):
         if not isinstance(item, PageItem):
             return item
-        out = self.archive.ingest(item.url, status=item.status, body=item.body, headers=item.headers,
-                                  document=item.document, error=item.error, run_id=self.run_id, kind=item.kind,
-                                  duration_ms=item.duration_ms)
+        if self.failed:
+            raise DropItem(f"not archived, the archive could not be written: {item.url}")
+        try:
+            out = self.archive.ingest(item.url, status=item.status, body=item.body, headers=item.headers,
+                                      document=item.document, error=item.error, run_id=self.run_id, kind=item.kind,
+                                      duration_ms=item.duration_ms)
+        except ArchiveWriteError as e:
+            self._fail(e)
+            raise DropItem(f"not archived: {e}") from e
         self.crawler.stats.inc_value(f"govarchive/{out.outcome}")
         if out.outcome == "error":
             log.warning("%s: %s", item.url, out.message)

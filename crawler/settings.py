@@ -8,6 +8,7 @@ replica is a download handler switched on by ``-s REPLICA=http://127.0.0.1:8765`
 BOT_NAME = "govarchive"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "crawler.commands"     # crawl: arguments checked up front, honest exit codes
 
 USER_AGENT = ("govarchive/0.1 (+https://github.com/govarchive/govarchive; archive of public government "
               "documents for research)")
@@ -26,6 +27,9 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
+# Redirects are followed only within the spider's hosts; these hosts too ("*": any public host).
+# Loopback, private, link-local and metadata addresses are never connected to.
+REDIRECT_ALLOWED_HOSTS = []
 
 # Retries with exponential backoff for 5xx, 429 and network errors; never for 404/410.
 RETRY_ENABLED = True
@@ -39,7 +43,9 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.handlers.ReplicaAwareDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.AddressGuardMiddleware": 50,
     "crawler.middlewares.ResumeMiddleware": 60,
+    "crawler.middlewares.TruncationMiddleware": 595,       # sees the body before HttpCompression (590)
     "crawler.middlewares.ConditionalRequestMiddleware": 580,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -68,6 +74,7 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 
 # Extraction runs in this many worker processes (default: cores - 1, at least 1; 0: in-process).
 EXTRACTION_WORKERS = None
+EXTRACTION_TIMEOUT = 60.0         # seconds a page may take; longer is an error fetch (0: no limit)
 
 # The archive (overridable: -s ARCHIVE_DB=…, or GOVARCHIVE_DB in the environment).
 ARCHIVE_DB = None

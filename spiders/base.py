@@ -31,6 +31,22 @@ REPLICA_SETTINGS = {            # the replica is ours: no need to be gentle with
 class ArchiveSpider(scrapy.Spider):
     """Turns detail responses and failures into PageItems."""
 
+    ARGUMENTS: dict[str, str] = {}      # -a name=value the spider takes, with what each means
+
+    @classmethod
+    def check_arguments(cls, args: dict) -> None:
+        """Unknown or malformed -a arguments, as one UsageError line, before the crawl starts."""
+        unknown = sorted(set(args) - set(cls.ARGUMENTS))
+        if unknown:
+            accepted = ", ".join(f"{k}={v}" for k, v in cls.ARGUMENTS.items()) or "none"
+            raise scrapy.exceptions.UsageError(f"unknown argument -a {unknown[0]}={args[unknown[0]]}; "
+                                               f"accepted: {accepted}")
+        cls.parse_arguments(**args)
+
+    @classmethod
+    def parse_arguments(cls, **args) -> dict:
+        return args
+
     @classmethod
     def update_settings(cls, settings):
         super().update_settings(settings)
@@ -68,17 +84,30 @@ class PortalSpider(ArchiveSpider):
     """A portal from crawler/portals.toml: list pages, pagination by family, detail pages."""
 
     portal: Portal
+    ARGUMENTS = {"since": "YYYY-MM-DD (stop paging once lists are older)", "max_pages": "N (list pages per column)",
+                 "revisit": "0|1 (check archived pages no list links any more)"}
+
+    @classmethod
+    def parse_arguments(cls, since: str | None = None, max_pages: str | None = None, revisit: str | None = None,
+                        **_) -> dict:
+        try:
+            since = date.fromisoformat(since).isoformat() if since else None
+        except ValueError:
+            raise scrapy.exceptions.UsageError(f"-a since={since}: not a date; give YYYY-MM-DD") from None
+        if max_pages and not (max_pages.isdigit() and int(max_pages) > 0):
+            raise scrapy.exceptions.UsageError(f"-a max_pages={max_pages}: give a whole number of at least 1")
+        if revisit and revisit.lower() not in ("0", "1", "true", "false", "yes", "no"):
+            raise scrapy.exceptions.UsageError(f"-a revisit={revisit}: give 0 or 1")
+        # A full crawl also revisits archived documents no list links any more, to see removals.
+        full = not (since or max_pages)
+        return {"since": since, "max_pages": int(max_pages) if max_pages else None,
+                "revisit": (revisit or ("1" if full else "0")).lower() not in ("0", "false", "no")}
 
     def __init__(self, since: str | None = None, max_pages: str | None = None, revisit: str | None = None,
                  *args, **kwargs):
         super().__init__(*args, **kwargs)
-        try:
-            self.since = date.fromisoformat(since).isoformat() if since else None   # validates
-            self.max_pages = int(max_pages) if max_pages else None
-        except ValueError as e:
-            raise scrapy.exceptions.UsageError(f"-a since=YYYY-MM-DD and -a max_pages=N: {e}") from e
-        # A full crawl also revisits archived documents no list links any more, to see removals.
-        self.revisit = (revisit or ("0" if (self.since or self.max_pages) else "1")) not in ("0", "false", "no")
+        parsed = self.parse_arguments(since, max_pages, revisit)
+        self.since, self.max_pages, self.revisit = parsed["since"], parsed["max_pages"], parsed["revisit"]
         self.allowed_domains = [self.portal.host, *self.portal.aliases]
         self._seen_details: set[str] = set()
         self._revisited = False

@@ -8,7 +8,9 @@ rules at run time and returns the request log; tests use it instead of restarts.
 Fault rules (``--faults FILE`` or POST ``/_replica/state``): ``[{"match": REGEX on host+path,
 "fault": NAME, "times": N (optional: only the first N matching requests), "delay": SECONDS}]``
 with NAME one of: slow, timeout, 500, 503, reset, truncate, empty, wrong_charset, no_charset,
-huge, gzip_bomb, redirect_loop, pdf.
+huge, gzip_bomb, redirect_loop, pdf, gzip_truncate (a gzip stream cut short, its Content-Length
+matching what is sent), close_early (no Content-Length; the connection closes two thirds in),
+redirect (302 to the rule's "location").
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from . import site
 
 CONTROL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 FAULTS = {"slow", "timeout", "500", "503", "reset", "truncate", "empty", "wrong_charset", "no_charset",
-          "huge", "gzip_bomb", "redirect_loop", "pdf"}
+          "huge", "gzip_bomb", "redirect_loop", "pdf", "gzip_truncate", "close_early", "redirect"}
 
 
 class RequestLog(deque):
@@ -251,6 +253,30 @@ class Handler(BaseHTTPRequestHandler):
             _, path = self._target()   # two URLs that redirect to each other forever
             nxt = path[: -len("?loop")] if path.endswith("?loop") else path + "?loop"
             self._send(302, b"", "text/html", head=head, extra={"Location": nxt})
+            return 302
+        if name == "gzip_truncate":
+            cut = gzip.compress(body, compresslevel=5, mtime=0)
+            cut = cut[: len(cut) * 2 // 3]
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(cut)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(cut)
+            return 200
+        if name == "close_early":
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if not head:
+                self.wfile.write(body[: len(body) * 2 // 3])
+                self.wfile.flush()
+            self.close_connection = True
+            return 200
+        if name == "redirect":
+            self._send(302, b"", "text/html", head=head, extra={"Location": f["location"]})
             return 302
         if name == "pdf":
             self._send(200, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Type/Catalog>>endobj\n%%EOF\n", "application/pdf",
