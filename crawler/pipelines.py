@@ -113,6 +113,30 @@ def _deferred(future) -> Deferred:
     return d
 
 
+class _OverTime(BaseException):
+    """Raised by the alarm in the middle of an extraction (not an Exception: nothing may catch it)."""
+
+
+def extract_within(body: bytes, url: str, ctype: str | None, limit: float):
+    """extract_or_error, stopped after ``limit`` seconds of its own work (a SIGALRM timer in the
+    process that extracts, so time spent queued for a worker does not count)."""
+    import signal
+
+    def expire(signum, frame):
+        raise _OverTime
+    if limit <= 0:
+        return extract_or_error(body, url, ctype)
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return extract_or_error(body, url, ctype)
+    except _OverTime:
+        return None, f"extraction took longer than {limit:g} s (EXTRACTION_TIMEOUT)"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 class _Pool:
     """The process's extraction workers, shared by its crawlers; replaced when a worker dies."""
     MAX_DEATHS = 3          # after this many, extraction runs in the crawl's own process
@@ -163,8 +187,8 @@ class ExtractionPipeline:
     Extraction is CPU work; in the crawl's own process it would stall the downloader. With
     EXTRACTION_WORKERS > 0 (default: one per core but one) pages go to a process pool, shared
     by all crawlers of the process, while Scrapy keeps fetching; 0 extracts in-process. A page
-    whose extraction takes longer than EXTRACTION_TIMEOUT seconds becomes an error fetch (its
-    worker is killed). A worker that dies (killed, out of memory) is replaced and its pages are
+    whose extraction takes longer than EXTRACTION_TIMEOUT seconds becomes an error fetch (a worker
+    stuck beyond the alarm's reach is killed). A worker that dies (killed, out of memory) is replaced and its pages are
     extracted again; after repeated deaths extraction moves into the crawl's process.
     """
     TRIES = 3
@@ -207,22 +231,22 @@ class ExtractionPipeline:
         for _ in range(self.TRIES):
             executor = self.pool.executor if self.pool else None
             if executor is None:
-                item.document, item.error = extract_or_error(item.body, item.url, ctype)
+                item.document, item.error = extract_within(item.body, item.url, ctype, self.timeout)
                 return item
             try:
-                d = _deferred(executor.submit(extract_or_error, item.body, item.url, ctype))
-                if self.timeout > 0:
+                d = _deferred(executor.submit(extract_within, item.body, item.url, ctype, self.timeout))
+                if self.timeout > 0:        # a worker stuck where its alarm cannot reach (inside C code)
                     from twisted.internet import reactor
-                    d.addTimeout(self.timeout, reactor)
+                    d.addTimeout(max(60.0, 4 * self.timeout), reactor)
                 item.document, item.error = await maybe_deferred_to_future(d)
                 return item
-            except BrokenProcessPool:
+            except (BrokenProcessPool, CancelledError):     # a worker died, or its pool was replaced
                 self.stats.inc_value("govarchive/extraction_worker_deaths")
                 self.pool.replace(executor)
-            except (TimeoutError, defer.TimeoutError, CancelledError):
+            except defer.TimeoutError:
                 self.stats.inc_value("govarchive/extraction_timeouts")
                 self.pool.replace(executor, died=False)    # the worker is still busy with the page
-                item.error = f"extraction took longer than {self.timeout:g} s (EXTRACTION_TIMEOUT)"
+                item.error = f"extraction took longer than {max(60.0, 4 * self.timeout):g} s and was stopped"
                 return item
         item.error = f"the extraction worker died {self.TRIES} times on this page"
         return item
