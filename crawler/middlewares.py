@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
+from twisted.internet.defer import Deferred
 
 from .pipelines import archive_for, job_of
 
@@ -269,3 +271,23 @@ class TruncationMiddleware:
             except zlib.error:
                 return False
         return d.eof
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every request that waits for a host's robots.txt
+    given its parser. Scrapy's hands the parser to the first waiter and None (which allows
+    everything) to the others: a resumed crawl, whose queued requests for a host start at once,
+    fetched pages robots.txt forbids."""
+
+    async def robot_parser(self, request):
+        from scrapy.utils.httpobj import urlparse_cached
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(pending, Deferred):
+            mine: Deferred = Deferred()
+
+            def share(result):
+                mine.callback(result)
+                return result           # passed on to the next waiter
+            pending.addBoth(share)
+            return await maybe_deferred_to_future(mine)
+        return await super().robot_parser(request)

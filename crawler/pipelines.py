@@ -242,10 +242,12 @@ class ExtractionPipeline:
                 return item
             except (BrokenProcessPool, CancelledError):     # a worker died, or its pool was replaced
                 self.stats.inc_value("govarchive/extraction_worker_deaths")
-                self.pool.replace(executor)
+                if self.pool is not None:
+                    self.pool.replace(executor)
             except defer.TimeoutError:
                 self.stats.inc_value("govarchive/extraction_timeouts")
-                self.pool.replace(executor, died=False)    # the worker is still busy with the page
+                if self.pool is not None:
+                    self.pool.replace(executor, died=False)    # the worker is still busy with the page
                 item.error = f"extraction took longer than {max(60.0, 4 * self.timeout):g} s and was stopped"
                 return item
         item.error = f"the extraction worker died {self.TRIES} times on this page"

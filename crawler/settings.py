@@ -45,6 +45,8 @@ DOWNLOAD_HANDLERS = {
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.AddressGuardMiddleware": 50,
     "crawler.middlewares.ResumeMiddleware": 60,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
     "crawler.middlewares.TruncationMiddleware": 595,       # sees the body before HttpCompression (590)
     "crawler.middlewares.ConditionalRequestMiddleware": 580,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

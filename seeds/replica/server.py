@@ -8,7 +8,7 @@ rules at run time and returns the request log; tests use it instead of restarts.
 Fault rules (``--faults FILE`` or POST ``/_replica/state``): ``[{"match": REGEX on host+path,
 "fault": NAME, "times": N (optional: only the first N matching requests), "delay": SECONDS}]``
 with NAME one of: slow, timeout, 500, 503, reset, truncate, empty, wrong_charset, no_charset,
-huge, gzip_bomb, redirect_loop, pdf, gzip_truncate (a gzip stream cut short, its Content-Length
+huge (``size_mb``, ``blocks``), gzip_bomb, redirect_loop, pdf, gzip_truncate (a gzip stream cut short, its Content-Length
 matching what is sent), close_early (no Content-Length; the connection closes two thirds in),
 redirect (302 to the rule's "location").
 """
@@ -234,8 +234,9 @@ class Handler(BaseHTTPRequestHandler):
         if name == "no_charset":
             self._send(200, re.sub(rb"<meta[^>]*charset[^>]*>", b"", body, flags=re.I), "text/html", head=head)
             return 200
-        if name == "huge":
-            pad = b"<p>" + "填充".encode() * 1000 + b"</p>\n"
+        if name == "huge":      # "blocks": many small blocks, which take seconds to extract
+            pad = b"<p>" + "填充".encode() * 1000 + b"</p>\n" if not f.get("blocks") else \
+                b"<div><p>" + "科技创新工作。".encode() * 3 + b"</p></div>\n"
             big = body.replace(b"</body>", pad * int(f.get("size_mb", 12) * 1024 * 1024 // len(pad)) + b"</body>")
             self._send(200, big, ctype, head=head)
             return 200

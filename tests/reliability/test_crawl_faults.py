@@ -113,6 +113,18 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def workers_of(pid: int) -> list[int]:
+    out = []
+    for c in children(pid):
+        try:
+            with open(f"/proc/{c}/cmdline", "rb") as f:
+                if b"spawn_main" in f.read():
+                    out.append(c)
+        except OSError:
+            continue
+    return out
+
+
 def wait_until(cond, timeout: float) -> bool:
     """Poll a condition the test cannot be told about (another process's exit)."""
     deadline = time.monotonic() + timeout
@@ -132,8 +144,8 @@ def test_a_dead_extraction_worker_loses_no_item(replica, tmp_path, manifest):
     served = replica.state.log.count
     proc = start("linyi_kjj", replica, db, "-s", "EXTRACTION_WORKERS=1")
     assert replica.state.log.wait_for(served + 15, timeout=120, give_up=lambda: proc.poll() is not None)
-    workers = [c for c in children(proc.pid) if b"spawn_main" in open(f"/proc/{c}/cmdline", "rb").read()]
-    assert workers
+    assert wait_until(lambda: workers_of(proc.pid), 60)
+    workers = workers_of(proc.pid)
     for w in workers:
         os.kill(w, signal.SIGKILL)             # as the OOM killer would
     _, err = proc.communicate(timeout=300)
@@ -184,8 +196,8 @@ def test_brace_less_style_text_extracts_in_linear_time():
 def test_a_page_over_the_extraction_time_limit_is_an_error_and_the_crawl_goes_on(replica, tmp_path, manifest):
     slow = linyi_docs(manifest)[3]
     db = tmp_path / "a.db"
-    control(replica, "state", {"faults": [rule(slow, "huge", size_mb=6)]})
-    crawl("linyi_kjj", replica, db, "-s", "EXTRACTION_TIMEOUT=1", "-s", "DOWNLOAD_MAXSIZE=0",
+    control(replica, "state", {"faults": [rule(slow, "huge", size_mb=8, blocks=True)]})     # seconds to extract
+    crawl("linyi_kjj", replica, db, "-s", "EXTRACTION_TIMEOUT=0.5", "-s", "DOWNLOAD_MAXSIZE=0",
           "-s", "DOWNLOAD_WARNSIZE=0")
     control(replica, "state", {"faults": []})
     with Archive(db) as a:
@@ -249,3 +261,18 @@ def test_a_full_disk_stops_the_crawl_loudly_and_jobdir_redoes_what_was_lost(repl
     with Archive(db) as a:
         assert {r[0] for r in a.conn.execute("SELECT url FROM documents")} == set(linyi_docs(manifest))
         assert verify(a) == []
+
+
+# --------------------------------------------------------------------------------------------
+# robots.txt when many requests start at once (a resumed job, a list of URLs)
+
+def test_requests_waiting_together_for_robots_txt_all_obey_it(replica, tmp_path, manifest):
+    forbidden = next(d["url"] for d in manifest["documents"] if d["robots_disallowed"] and d["portal"] == "linyi_kjj")
+    others = linyi_docs(manifest)[:6]
+    urls = tmp_path / "urls.txt"
+    urls.write_text("\n".join(others[:3] + [forbidden] + others[3:]) + "\n")
+    control(replica, "log", {})
+    run = crawl("urls", replica, tmp_path / "a.db", "-a", f"urls={urls}")
+    paths = [e["path"] for e in control(replica, "log")[1]]
+    assert forbidden.split("/", 3)[3] not in "\n".join(paths) and run.stat("robotstxt/forbidden") == 1
+    assert len(paths) == 1 + len(others)
