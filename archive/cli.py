@@ -98,7 +98,7 @@ def print_rows(rows: list[dict], columns: list[str], fmt: str | None) -> None:
     t = Table(*columns, show_lines=False)
     for r in rows:
         t.add_row(*(cell(r[c]) for c in columns))
-    Console(markup=False).print(t)
+    Console(markup=False, width=None if sys.stdout.isatty() else 240).print(t)
 
 
 def check_date(ctx, param, value):
@@ -192,6 +192,19 @@ def list_(db, fmt, site, kind, since, published_since, published_until):
         rows = list(a.list_documents(**filters(a, site, kind, since=since, published_since=published_since,
                                                published_until=published_until)))
     print_rows(rows, ["url", "site", "kind", "status", "latest_version", "published_date", "title"], fmt)
+
+
+@main.command()
+@db_option
+@click.option("--last", type=click.IntRange(min=1), help="Only the last N runs.")
+@output_options
+def runs(db, fmt, last):
+    """Crawl runs: documents each found new, changed and removed; pages unchanged, not modified,
+    not due for a check (the revisit policy), errors."""
+    with open_archive(db, readonly=True) as a:
+        rows = a.runs(last)
+    print_rows(rows, ["run", "spider", "started", "new", "changed", "removed", "unchanged", "not_modified",
+                      "not_due", "errors"], fmt)
 
 
 @main.command()

@@ -415,9 +415,11 @@ class Archive:
             cur = self.conn.execute("INSERT INTO runs (spider, job, started) VALUES (?, ?, ?)", (spider, job, now()))
             return cur.lastrowid
 
-    def finish_run(self, run_id: int) -> dict:
+    def finish_run(self, run_id: int, **extra: int) -> dict:
+        """Close a run with its fetches counted by outcome, and ``extra`` counts (pages not due …)."""
         counts = dict(self.conn.execute(
             "SELECT outcome, count(*) FROM fetches WHERE run_id = ? GROUP BY outcome", (run_id,)).fetchall())
+        counts.update({k: v for k, v in extra.items() if v})
         with self._write():
             self.conn.execute("UPDATE runs SET ended = ?, counts = ? WHERE id = ?", (now(), json.dumps(counts), run_id))
         return counts
@@ -850,6 +852,23 @@ class Archive:
             "status = 'active' ORDER BY number DESC LIMIT 1)) AS title "
             f"FROM versions v JOIN documents d ON d.id = v.document_id {where} ORDER BY v.fetched_at, d.url",
             args + [since]))
+
+    def runs(self, last: int | None = None) -> list[dict]:
+        """Crawl runs, newest last: documents new, changed and removed by each, and its other fetches."""
+        rows = self.conn.execute(
+            "SELECT r.id, r.spider, r.started, r.ended, r.counts, "
+            "sum(v.number = 1 AND v.status = 'active'), sum(v.number > 1 AND v.status = 'active'), "
+            "sum(v.status = 'gone') FROM runs r LEFT JOIN fetches f ON f.run_id = r.id "
+            "LEFT JOIN versions v ON v.id = f.version_id GROUP BY r.id ORDER BY r.id DESC LIMIT ?",
+            (last or -1,)).fetchall()
+        out = []
+        for rid, spider, started, ended, counts, new, changed, removed in reversed(rows):
+            c = json.loads(counts) if counts else {}
+            out.append({"run": rid, "spider": spider, "started": started, "ended": ended, "new": new or 0,
+                        "changed": changed or 0, "removed": removed or 0, "unchanged": c.get("unchanged", 0),
+                        "not_modified": c.get("not_modified", 0), "not_due": c.get("not_due", 0),
+                        "errors": c.get("error", 0)})
+        return out
 
     def sites(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT site FROM documents WHERE site IS NOT NULL ORDER BY 1")]

@@ -33,26 +33,30 @@ def normalise(name: str | None) -> str | None:
 def decode(body: bytes, declared: str | None = None) -> tuple[str, str]:
     """Return (text, encoding used).
 
-    Valid multi-byte UTF-8 is UTF-8 whatever the label says (a GBK label on UTF-8 bytes is the
-    common mislabel); otherwise the HTTP charset, then the meta charset, then GB18030, each tried
-    strictly; if none decodes cleanly, the one with the fewest replacement characters wins.
+    w3lib's html_to_unicode (Scrapy's own: BOM, then the HTTP charset, then the meta charset,
+    GB18030 by default), with two rules of ours on top, for labels portals get wrong: valid
+    multi-byte UTF-8 is UTF-8 whatever the label says (a GBK label on UTF-8 bytes is the common
+    mislabel), and a label that does not decode cleanly loses to the meta charset, UTF-8 or
+    GB18030 if one of those does (else to the one with the fewest replacement characters).
     """
-    head = body[:4096]
-    candidates = []
+    from w3lib.encoding import html_to_unicode
     try:
         body.decode("utf-8")
         if re.search(rb"[\x80-\xff]", body):
             return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    m = META_CHARSET.search(head)
-    for name in (declared, m.group(1) if m else None, "utf-8", "gb18030"):
-        enc = normalise(name.decode("ascii", "ignore") if isinstance(name, bytes) else name)
-        if enc and enc not in candidates:
-            candidates.append(enc)
-    for enc in candidates:
+    declared = normalise(declared)
+    enc, text = html_to_unicode(f"text/html; charset={declared}" if declared else None, body,
+                                default_encoding="gb18030")
+    if "\ufffd" not in text:
+        return text, normalise(enc) or enc
+    m = META_CHARSET.search(body[:4096])
+    candidates = [e for e in dict.fromkeys(normalise(n) for n in (m.group(1).decode("ascii", "ignore") if m else None,
+                                                                  "utf-8", "gb18030")) if e]
+    for cand in candidates:
         try:
-            return body.decode(enc), enc
+            return body.decode(cand), cand
         except (UnicodeDecodeError, LookupError):
             continue
     best = min(candidates, key=lambda e: body.decode(e, errors="replace").count("\ufffd"))

@@ -299,7 +299,8 @@ class ArchivePipeline:
             self.timer.stop()
         try:
             self.archive.flush()
-            counts = self.archive.finish_run(self.run_id)
+            counts = self.archive.finish_run(self.run_id,
+                                             not_due=self.crawler.stats.get_value("govarchive/not_due", 0))
         except ArchiveWriteError as e:
             self._fail(e)
             counts = {}

@@ -60,8 +60,11 @@ def is_portal_host(host: str) -> bool:
 
 
 def canonical_url(url: str) -> str:
-    """One URL per document: aliases to the portal host and scheme, no fragment, no default port."""
-    u = urlsplit(url.strip())
+    """One URL per document: w3lib's canonical form (Scrapy's: sorted query, percent-encoding, no
+    fragment), then our rules on top: a portal's aliases and scheme become its own, default
+    ports go."""
+    from w3lib.url import canonicalize_url
+    u = urlsplit(canonicalize_url(url.strip()))
     host = (u.hostname or "").lower()
     p = portal_for_host(host)
     scheme = u.scheme.lower()
