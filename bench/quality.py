@@ -92,8 +92,10 @@ def readability_text(html: bytes) -> str:
 
 
 def trafilatura_text(html: bytes) -> str:
+    """Bare trafilatura, given the page as text (it guesses GBK pages' encoding poorly from bytes)."""
     import trafilatura
-    return trafilatura.extract(html) or ""
+    from crawler.encoding import decode
+    return trafilatura.extract(decode(html)[0]) or ""
 
 
 def field_pairs(doc, gold: dict) -> list[tuple[str, object, object]]:

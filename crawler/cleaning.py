@@ -26,11 +26,12 @@ HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|(?:left|top|text-indent|margin-left)\s*:\s*-\d{3,}(?:px|em)"
     r"|font-size\s*:\s*0(?:px|em|pt)?\s*(?:;|$)|(?:^|;)\s*(?:width|height)\s*:\s*[01]px\s*;\s*overflow\s*:\s*hidden"
     r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)", re.I)
+SHOWN_STYLE = re.compile(r"display\s*:\s*(?!none)[a-z]|visibility\s*:\s*visible", re.I)
 RANDOM_ID = re.compile(r"^[a-z0-9]{4,6}$")
 RARE_TAGS = {"sup", "sub", "strike", "small", "blockquote", "big", "tt", "var", "cite", "dfn", "abbr", "acronym",
              "bdo", "del", "ins", "s", "u", "font", "address", "kbd", "samp", "q", "em", "i", "b", "dl", "dt", "dd"}
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "input", "select", "button",
-             "textarea", "svg", "canvas", "link", "meta")
+             "textarea", "svg", "canvas", "link")
 WS = re.compile(r"[\s\u3000\xa0\u2002\u2003\u200b]+")
 
 SENTENCE_END = re.compile(r"[。!?;!?;]")
@@ -104,8 +105,8 @@ WITH_ID = etree.XPath("//*[@id]")
 def remove_hidden(root, junk: Counter) -> None:
     """Inline- and stylesheet-hidden elements, the hidden attribute, 1-pixel marquees."""
     doomed = []
-    for sel in hidden_selectors(root):
-        doomed += [e for e in sel(root) if e.tag not in ("html", "body")]
+    for sel in hidden_selectors(root):      # an inline style that shows the element wins over the sheet
+        doomed += [e for e in sel(root) if e.tag not in ("html", "body") and not SHOWN_STYLE.search(e.get("style") or "")]
     for el in STYLED(root):
         style = el.get("style")
         if (style and HIDDEN_STYLE.search(style)) or el.get("hidden") is not None:
@@ -134,6 +135,54 @@ def remove_random_id_tags(root, junk: Counter) -> None:
         if ids[i] > 1 or rare or (re.search(r"\d", i) and re.search(r"[a-z]", i)):
             junk["random_id_tags"] += 1
             _drop(el)
+
+
+BLOCK_TAGS = {"p", "div", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "blockquote"}
+TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "tr", "td", "th")
+
+
+def unwrap_layout_tables(root) -> int:
+    """Tables used to lay out a page become plain blocks, so the paragraphs in their cells stay
+    paragraphs (trafilatura renders a table cell as one line). A table is layout when it holds
+    another table, or a cell of it holds two or more text blocks, or a sentence-long run of text
+    broken by <br>. A data table (figures, a 行政处罚信息公开表: short cells, at most one
+    paragraph each) stays a table."""
+    n = 0
+    for table in list(root.iter("table")):
+        if table.getparent() is None or not _layout(table):
+            continue
+        for el in [table, *table.iterdescendants(*TABLE_PARTS[1:])]:
+            if _own_table(el, table):
+                el.tag = "div"
+                for attr in ("colspan", "rowspan", "width", "height", "valign", "align"):
+                    el.attrib.pop(attr, None)
+        n += 1
+    return n
+
+
+def _own_table(el, table) -> bool:
+    """``el`` belongs to ``table`` itself, not to a table nested in it."""
+    for a in el.iterancestors("table", "div"):
+        if a is table:
+            return True
+        if a.tag == "table":
+            return False
+    return el is table
+
+
+def _layout(table) -> bool:
+    for cell in table.iter("td", "th"):
+        if not _own_table(cell, table):
+            continue
+        if any(c.tag == "table" for c in cell.iterdescendants()):
+            return True
+        blocks = [c for c in cell if isinstance(c.tag, str) and c.tag in BLOCK_TAGS and c.text_content().strip()]
+        if len(blocks) >= 2:
+            return True
+        if sum(1 for c in cell.iter("br")) >= 2 and SENTENCE_END.search(cell.text_content()) \
+                and len(cell.text_content()) > 200:
+            return True
+    return False
 
 
 def remove_tags(root) -> None:
@@ -213,8 +262,8 @@ def remove_furniture(root, norm: Normaliser, junk: Counter, container=None) -> N
     def link_list(el) -> bool:
         if el.tag not in LINK_BLOCKS or el in protected:
             return False
-        text, linked, links = m[el]
-        return links >= 2 and text > 0 and linked >= 0.7 * text
+        text, linked, links = m[el]     # a wrapper of menus and a short document is not a menu
+        return links >= 2 and text > 0 and linked >= 0.7 * text and text - linked < LINK_LIST_OWN_TEXT
 
     for el in _outermost(root, link_list):      # menus first: far fewer blocks left to read
         junk["link_lists"] += 1
@@ -268,9 +317,9 @@ def clean_lines(lines: list[str], norm: Normaliser, title: str | None, junk: Cou
         if _chrome(r.chrome_anywhere, t):
             junk["chrome"] += 1
             continue
-        if title_n and t == title_n and not kept:
-            continue          # the title repeated as the first line of the body
         kept.append((line, t))
+    if title_n:
+        kept = kept[_title_lines([t for _, t in kept[:5]], title_n):]
     # breadcrumbs, bylines and footers: the leading and trailing runs of edge furniture
     while kept and _chrome(r.chrome_edges, kept[0][1]):
         junk["chrome"] += 1
@@ -281,6 +330,24 @@ def clean_lines(lines: list[str], norm: Normaliser, title: str | None, junk: Cou
     return [line for line, _ in kept]
 
 
+def _title_lines(head: list[str], title: str) -> int:
+    """How many leading lines are the title printed again (on one line or broken over several,
+    as 公报 and reply letters print it): lines that together are the title, or its beginning or
+    end covering at least half of it. A shorter piece of the title (the name of an attached
+    measure, say) stays."""
+    flat_title = WS.sub("", title)
+    best, acc = 0, ""
+    for k, t in enumerate(head, 1):
+        acc += WS.sub("", t)
+        if not acc or acc not in flat_title:
+            break
+        if acc == flat_title or ((flat_title.startswith(acc) or flat_title.endswith(acc))
+                                 and len(acc) * 2 >= len(flat_title)):
+            best = k
+    return best
+
+
+LINK_LIST_OWN_TEXT = 200   # visible characters outside links that a menu or related-links list never has
 LINE_CHROME_MAX = 160       # visible characters: furniture is short; a paragraph naming 联系电话 is not
 ELEMENT_CHROME_MAX = 240    # a block may hold a few furniture lines together
 

@@ -69,6 +69,7 @@ def extract(body: bytes | str, url: str, encoding: str | None = None) -> Documen
     C.remove_hidden(root, junk)
     C.remove_random_id_tags(root, junk)
     C.remove_tags(root)
+    C.unwrap_layout_tables(root)
     container = _container(root)
     blocks = M.find_blocks(root, norm, container)
     raw_meta = M.parse_blocks(blocks, norm)
@@ -201,23 +202,79 @@ def _inside(container, el) -> bool:
 
 
 def _title(root, raw_meta: dict):
-    """Title rules in order; the metadata block's 标题 before generic headings."""
+    """The page's own title, never the site's name: the title rules (ArticleTitle meta, CMS title
+    classes), the metadata block's 标题, a heading that <title> contains, any other heading that
+    is not the site's name or furniture, and last <title> with the part naming the site taken off."""
     r = rules()
-    for xps in (r.titles, None, r.generic_titles):
-        if xps is None:
-            if raw_meta.get("title"):
-                return None, raw_meta["title"]
-            continue
-        for xp in xps:
-            for hit in xp(root):
-                text = C.fold(hit if isinstance(hit, str) else hit.text_content())
-                if len(HAN.findall(text)) >= 4:
-                    return (None if isinstance(hit, str) else hit), text
-    t = root.findtext(".//title")
-    if t:
-        parts = sorted(re.split(r"\s*[-_|–—]\s*", C.fold(t)), key=len, reverse=True)
-        return None, parts[0] if parts else None
+    sites = _site_names(root)
+    for xp in r.titles:
+        for hit in xp(root):
+            text = C.fold(hit if isinstance(hit, str) else hit.text_content())
+            if len(HAN.findall(text)) >= 4 and not _site_like(text, sites):
+                return (None if isinstance(hit, str) else hit), text
+    if raw_meta.get("title"):
+        return None, raw_meta["title"]
+    page_title = C.fold(root.findtext(".//title") or "")
+    flat = _flat(page_title)
+    heads = [(el, C.fold(el.text_content())) for xp in r.generic_titles for el in xp(root)]
+    heads = [(el, t) for el, t in heads if 4 <= len(HAN.findall(t)) and len(t) <= 120 and not _site_like(t, sites)
+             and not C._chrome(r.chrome_edges, t)]
+    for el, t in heads:
+        if len(_flat(t)) >= 6 and _flat(t) in flat:
+            return el, t
+    for el, t in heads:
+        if el.tag in ("h1", "h2"):
+            return el, t
+    if page_title:
+        parts = [x for x in split_title(page_title) if x and not _site_like(x, sites)]
+        best = max(parts, key=lambda x: len(HAN.findall(x)), default=None)
+        return None, best or page_title
     return None, None
+
+
+SITE_WORDS = re.compile(r"(?:人民政府|政府网|网站|门户网|门户网站|官方网站|官网|政府门户|中国政府网)$")
+
+
+def _site_names(root) -> set[str]:
+    """What the page says its site is called: <meta name="SiteName">, the footer's 主办单位."""
+    names = {_flat(x) for x in root.xpath("//meta[@name='SiteName' or @name='sitename']/@content") if x.strip()}
+    for t in root.xpath("//text()[contains(., '主办')]"):
+        m = re.search(r"主办(?:单位)?\s*[:：]\s*(\S{2,30})", t)
+        if m:
+            names.add(_flat(m.group(1)))
+    return names
+
+
+def _flat(s: str) -> str:
+    return re.sub(r"[\s\-_|｜–—:：·•]+", "", s)
+
+
+def _site_like(text: str, sites: set[str]) -> bool:
+    """A site's name (or a logo's, a footer's), not a document's title."""
+    f = _flat(text)
+    if any(f == n or (n and n in f and len(f) <= len(n) + 3) or (f and f in n) for n in sites):
+        return True
+    return len(f) <= 16 and bool(SITE_WORDS.search(f))
+
+
+OPEN, CLOSE = "(（【[《〔<", ")）】]》〕>"
+
+
+def split_title(t: str) -> list[str]:
+    """<title> split at its separators (_ | ｜, and dashes), never inside brackets nor between digits
+    ('1-10月', '(2018—2020年)' stay whole)."""
+    parts, cur, depth = [], [], 0
+    for i, ch in enumerate(t):
+        depth += (ch in OPEN) - (ch in CLOSE and depth > 0)
+        prev, nxt = t[i - 1] if i else "", t[i + 1] if i + 1 < len(t) else ""
+        dash = ch in "-–—" and not (prev.isdigit() and nxt.isdigit())
+        if depth == 0 and (ch in "_|｜" or dash):
+            parts.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur).strip())
+    return [p for p in parts if p]
 
 
 def _main_text(root, container) -> list[str]:

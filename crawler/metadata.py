@@ -93,8 +93,21 @@ def find_blocks(root, norm: Normaliser, container=None) -> list:
             if a in protected:
                 break
             counts[a] = counts.get(a, 0) + 1
-    found = [a for a, n in counts.items() if n >= 2 and len(a.text_content()) <= 1500]
-    return [e for e in found if not any(a in found for a in e.iterancestors())]
+    found = {a for a, n in counts.items() if n >= 2 and _only_fields(a, n)}
+    # the tightest element holding its labels: a page-wide wrapper (or a layout table) that holds
+    # the same labels as a block inside it holds the document too
+    tight = {a for a in found if not any(d in found and counts[d] == counts[a]
+                                         for d in a.iterdescendants(*CONTAINER_TAGS))}
+    return [e for e in tight if not any(a in tight for a in e.iterancestors())]
+
+
+def _only_fields(el, labels: int) -> bool:
+    """A metadata block is label/value pairs: bounded text, and no sentence in it (a value such as
+    a 标题 may be long, but the letter or policy it describes ends its sentences with 。)."""
+    text = el.text_content()
+    if len(text) > min(1500, 150 * labels + 300):
+        return False
+    return not any(len(t) > 60 and "。" in t for t in el.itertext())
 
 
 def _label_prefix(text: str, norm: Normaliser) -> tuple[str, str] | None:
