@@ -34,6 +34,8 @@ DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "emb
              "textarea", "svg", "canvas", "link")
 WS = re.compile(r"[\s\u3000\xa0\u2002\u2003\u200b]+")
 
+# Entities escaped twice by a CMS show as text ('&nbsp;', '&amp;bsp;' rendered as '&bsp;'): spacing, never content.
+ENTITY_TEXT = re.compile(r"&(?:nbsp|ensp|emsp|thinsp|bsp|amp;nbsp|#160|#12288);?")
 SENTENCE_END = re.compile(r"[。!?;!?;]")
 
 
@@ -189,12 +191,12 @@ def remove_tags(root) -> None:
     etree.strip_elements(root, *DROP_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
 
-CLASSES = etree.XPath("//@class")
+CLASSES = etree.XPath("//@class | //@id")
 
 
 def remove_chrome_elements(root, junk: Counter) -> None:
-    """Elements whose class names them furniture. The class strings are matched, not the elements:
-    libxml2 evaluates a dozen contains() predicates per element ten times slower than this."""
+    """Elements whose class or id names them furniture. The attribute strings are matched, not the
+    elements: libxml2 evaluates a dozen contains() predicates per element ten times slower than this."""
     rx = rules().chrome_classes
     for el in [c.getparent() for c in CLASSES(root) if rx.search(c)]:
         if el.getparent() is not None and el.tag not in ("html", "body"):
@@ -304,7 +306,7 @@ def clean_lines(lines: list[str], norm: Normaliser, title: str | None, junk: Cou
     n = len(lines)
     title_n = norm(title) if title else None
     for i, raw in enumerate(lines):
-        line = fold(raw)
+        line = fold(ENTITY_TEXT.sub(" ", raw))
         if not line:
             continue
         t = norm(line)

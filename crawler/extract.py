@@ -76,6 +76,8 @@ def extract(body: bytes | str, url: str, encoding: str | None = None) -> Documen
     for b in blocks:
         if b.getparent() is not None:
             b.drop_tree()
+    for k, v in M.lone_labels(root, norm).items():
+        raw_meta.setdefault(k, v)
     title_el, title = _title(root, raw_meta)
     C.remove_chrome_elements(root, junk)
     if title_el is not None and title_el is not container and title_el.getparent() is not None:
@@ -292,7 +294,23 @@ def _main_text(root, container) -> list[str]:
                               with_metadata=False, url=None)
     if not out and container is not None:
         out = "\n".join(t for t in (C.fold(x) for x in container.itertext()) if t)
-    return (out or "").split("\n")
+    return _table_cells((out or "").split("\n"))
+
+
+TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+
+
+def _table_cells(lines: list[str]) -> list[str]:
+    """A data table's cells, one per line in reading order (row by row), as a reader copies them
+    and as the corpus gold has them; trafilatura writes a row as '| a | b |'."""
+    out = []
+    for ln in lines:
+        m = TABLE_ROW.match(ln)
+        if m:
+            out.extend(c.strip() for c in m.group(1).split(" | ") if c.strip() and c.strip() != "|")
+        else:
+            out.append(ln)
+    return out
 
 
 def _copy(el):

@@ -17,13 +17,32 @@ DATE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?
 CN_NUM = "〇零一二三四五六七八九十百"
 
 
+CN_DATE = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日")
+CN_DIGIT = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
+
+
+def _cn_number(s: str) -> int:
+    """一 .. 三十一, as months and days are written."""
+    if "十" not in s:
+        return CN_DIGIT[s]
+    tens, _, ones = s.partition("十")
+    return (CN_DIGIT[tens] if tens else 1) * 10 + (CN_DIGIT[ones] if ones else 0)
+
+
 def iso_date(s: str | None) -> str | None:
-    """'2021年10月12日', '2021-10-12', '2021/10/12' -> '2021-10-12'; anything else -> None."""
+    """'2021年10月12日', '2021-10-12', '2021/10/12', '二〇二一年十月十二日' -> '2021-10-12'; else None."""
     if not s:
         return None
     m = DATE.search(s)
     if not m:
-        return None
+        c = CN_DATE.search(s)
+        if not c:
+            return None
+        try:
+            return date(int("".join(str(CN_DIGIT[x]) for x in c.group(1))), _cn_number(c.group(2)),
+                        _cn_number(c.group(3))).isoformat()
+        except (KeyError, ValueError):
+            return None
     try:
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
     except ValueError:
@@ -148,6 +167,35 @@ def parse_blocks(blocks: list, norm: Normaliser) -> dict:
     return out
 
 
+LONE_LABEL = re.compile(r"^\s*(?:[【\[]\s*([^【】\[\]:：]{2,16}?)\s*[】\]]\s*[:：]?|([^\s:：【】\[\]][^:：【】\[\]]{1,10}?)\s*[:：])"
+                        r"\s*(.*?)\s*$")
+
+
+def lone_labels(root, norm: Normaliser) -> dict:
+    """Labelled fields outside any metadata block: '【文    号】 晋医保发〔2021〕14号' lines broken by
+    <br>, '发布日期：<span>2012-06-24</span>'. A label with nothing after it takes the rest of
+    its element's text as its value."""
+    out: dict[str, str] = {}
+    labels = rules().labels
+    for t in TEXTS(root):
+        if len(t) > 80 or not rules().label_chars.search(t):
+            continue
+        m = LONE_LABEL.match(norm(t))
+        if not m:
+            continue
+        key = labels.get(LABEL_PUNCT.sub("", m.group(1) or m.group(2)))
+        if not key or key in ("title", "_ignore") or key in out:
+            continue
+        value = m.group(3)
+        if not value:
+            holder = t.getparent() if not t.is_tail else t.getparent().getparent()
+            whole = fold(PINYIN.sub("", holder.text_content())) if holder is not None else ""
+            value = re.split(r"[:：】\]]", whole, maxsplit=1)[-1].strip() if len(whole) <= 80 else ""
+        if value:
+            out[key] = value
+    return out
+
+
 def validity_of(value: str | None, norm: Normaliser) -> str | None:
     if not value:
         return None
@@ -188,7 +236,8 @@ def strip_validity_marker(title: str, norm: Normaliser) -> tuple[str, bool]:
 # Reply letters
 # ---------------------------------------------------------------------------------------------
 
-SALUTE = re.compile(r"^(?:尊敬的)?\s*([\u4e00-\u9fff·]{2,4}?)\s*(委员|代表)(?:们)?\s*[:：,，]")
+SALUTE = re.compile(r"^(?:尊敬的)?\s*((?:[\u4e00-\u9fff·]{2,4}、)*[\u4e00-\u9fff·]{2,4}?)\s*"
+                    r"(?:等\s*(?:\d+|[一二三四五六七八九十]+)?\s*(?:位|名)?)?\s*(委员|代表)(?:们)?\s*[:：,，]")
 NUMBER = re.compile(r"第\s*([0-9０-９]+)\s*号")
 SESSION = re.compile(
     rf"((?:[市区县省州]|自治[区州县])?(?:政协)?(?:第)?[{CN_NUM}]+届(?:人大|政协)?(?:常委会)?(?:第)?[{CN_NUM}]+次(?:全体)?会议)")
