@@ -7,7 +7,7 @@ REPLICA := http://127.0.0.1:$(PORT)
 DB      ?= data/govarchive.db
 PORTALS := panjin shuangtaizi chongqing_kjj linyi_kjj linyi_fgw
 
-.PHONY: install demo test test-long bench manifest clean
+.PHONY: install demo test test-long bench eval manifest clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv .venv
@@ -25,6 +25,11 @@ test-long: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+# Extraction quality on every set (the replica, and ../shared/corpus: realworld, cwce, aeb) beside
+# bare trafilatura and readability-lxml. `make eval V=-v` adds per-page detail.
+eval: $(STAMP)
+	$(PY) -m bench.eval $(V)
 
 manifest: $(STAMP)
 	$(PY) -m seeds.replica.site --write-manifest

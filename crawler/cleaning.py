@@ -197,9 +197,13 @@ CLASSES = etree.XPath("//@class | //@id")
 def remove_chrome_elements(root, junk: Counter) -> None:
     """Elements whose class or id names them furniture. The attribute strings are matched, not the
     elements: libxml2 evaluates a dozen contains() predicates per element ten times slower than this."""
-    rx = rules().chrome_classes
-    for el in [c.getparent() for c in CLASSES(root) if rx.search(c)]:
-        if el.getparent() is not None and el.tag not in ("html", "body"):
+    r = rules()
+    for attr in CLASSES(root):
+        el = attr.getparent()
+        if el.getparent() is None or el.tag in ("html", "body"):
+            continue
+        if r.chrome_boxes.search(attr) or (r.chrome_classes.search(attr)
+                                           and _chars(el.text_content()) <= ELEMENT_CHROME_MAX):
             junk["chrome"] += 1
             _drop(el)
 
@@ -288,11 +292,27 @@ def spam_score(line: str) -> tuple[int, float]:
     return score, covered / max(1, len(line.replace(" ", "")))
 
 
+KEYWORD_SEP = re.compile(r"\s*[_,，|｜/]\s*")
+
+
+def keyword_stuffed(line: str) -> bool:
+    """The shape of an injected keyword line: four or more short phrases joined by '_' or commas,
+    no sentence among them, and spam vocabulary in at least a third of them (a comma list of
+    policy words has none)."""
+    parts = [x for x in KEYWORD_SEP.split(line) if x]
+    if len(parts) < 4 or any(len(x) > 16 for x in parts) or SENTENCE_END.search(line):
+        return False
+    terms = rules().spam_terms
+    return sum(bool(terms.search(x)) for x in parts) * 3 >= len(parts)
+
+
 def is_spam(line: str, edge: bool) -> bool:
     """Injected keyword lines: terms clustered, no sentence structure. ``edge``: first/last lines."""
     score, share = spam_score(line)
     if score == 0:
         return False
+    if keyword_stuffed(line):
+        return True
     sentences = len(SENTENCE_END.findall(line))
     if sentences == 0 or share > 0.5:
         return score >= (3 if edge else 4) and share >= 0.25 or score >= 8
@@ -322,6 +342,8 @@ def clean_lines(lines: list[str], norm: Normaliser, title: str | None, junk: Cou
         kept.append((line, t))
     if title_n:
         kept = kept[_title_lines([t for _, t in kept[:5]], title_n):]
+        kept = kept[_title_below_furniture([t for _, t in kept[:6]], title_n):]
+    kept = kept[:_related_tail([t for _, t in kept], r.related)]
     # breadcrumbs, bylines and footers: the leading and trailing runs of edge furniture
     while kept and _chrome(r.chrome_edges, kept[0][1]):
         junk["chrome"] += 1
@@ -347,6 +369,30 @@ def _title_lines(head: list[str], title: str) -> int:
                                  and len(acc) * 2 >= len(flat_title)):
             best = k
     return best
+
+
+def _title_below_furniture(head: list[str], title: str) -> int:
+    """Lines up to the title printed again, when only short lines (an advert, a section name, a
+    date) stand before it: the text starts after the title."""
+    flat_title = WS.sub("", title)
+    for k, t in enumerate(head):
+        if WS.sub("", t) == flat_title:
+            return k + 1
+        if len(t) > 30 or SENTENCE_END.search(t):
+            return 0
+    return 0
+
+
+def _related_tail(lines: list[str], marker: re.Pattern) -> int:
+    """Where a trailing list of related articles begins (its heading, then only short lines, none
+    a sentence), or len(lines): the text ends there."""
+    for i in range(len(lines) - 1, max(0, len(lines) // 3) - 1, -1):
+        if marker.search(lines[i]):
+            rest = lines[i + 1:]
+            if all(len(x) <= 80 and not x.rstrip().endswith("。") for x in rest):
+                return i
+            break
+    return len(lines)
 
 
 LINK_LIST_OWN_TEXT = 200   # visible characters outside links that a menu or related-links list never has

@@ -29,6 +29,8 @@ class Rules:
     chrome_anywhere: re.Pattern
     chrome_edges: re.Pattern
     chrome_classes: re.Pattern
+    chrome_boxes: re.Pattern
+    related: re.Pattern
     spam_weights: dict
     spam_terms: re.Pattern
     cut_markers: tuple
@@ -65,6 +67,8 @@ def rules() -> Rules:
         chrome_anywhere=re.compile("|".join(f"(?:{p})" for p in ch["anywhere"])),
         chrome_edges=re.compile("|".join(f"(?:{p})" for p in ch["anywhere"] + ch["edges"])),
         chrome_classes=re.compile("|".join(f"(?:{p})" for p in ch["classes"])),
+        chrome_boxes=re.compile("|".join(f"(?:{p})" for p in ch["box_classes"])),
+        related=re.compile(ch["related"]),
         spam_weights=weights,
         spam_terms=re.compile("|".join(re.escape(t) for t in terms), re.I),
         cut_markers=tuple(sp["cut_markers"]),
