@@ -419,12 +419,14 @@ def extract(file, url, encoding):
               help="State of the sites: 1, 2 (the manifest's later state), 3 (benchmarks).")
 @click.option("--scale", default=0, help="Generate documents up to this many pages (benchmarks).")
 @click.option("--faults", type=click.File("r"), help="JSON list of fault rules (see seeds/replica/server.py).")
-def replica(port, epoch, scale, faults):
+@click.option("--pagers", type=click.Choice(["default", "alt", "alt2", "loop"]), default="default", show_default=True,
+              help="Which real CMS pager markup list pages carry (seeds/replica/site.py PAGERS).")
+def replica(port, epoch, scale, faults, pagers):
     """Serve the offline replica of every portal on 127.0.0.1."""
     from seeds.replica.server import ReplicaServer
     rules = json.load(faults) if faults else None
     try:
-        srv = ReplicaServer(port=port, epoch=epoch, scale=scale, faults=rules)
+        srv = ReplicaServer(port=port, epoch=epoch, scale=scale, faults=rules, pagers=pagers)
     except OSError as e:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from e
     srv.install_signal_handlers()      # before the port is announced: a SIGTERM right after it stops cleanly

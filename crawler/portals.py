@@ -22,6 +22,7 @@ class Portal:
     lists: tuple
     detail: re.Pattern
     pagination: str
+    list_container: str | None = None
 
     def kind_of(self, list_url: str) -> str | None:
         path = urlsplit(list_url).path
@@ -43,7 +44,8 @@ def portals() -> dict[str, Portal]:
         host = urlsplit(p["base"]).hostname
         out[key] = Portal(key=key, name=p["name"], family=p["family"], base=p["base"].rstrip("/"), host=host,
                           aliases=tuple(p.get("aliases", ())), lists=tuple(p["lists"]),
-                          detail=re.compile(fam["detail"]), pagination=fam["pagination"])
+                          detail=re.compile(fam["detail"]), pagination=fam["pagination"],
+                          list_container=fam.get("list"))
     return out
 
 

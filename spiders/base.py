@@ -110,6 +110,7 @@ class PortalSpider(ArchiveSpider):
         self.since, self.max_pages, self.revisit = parsed["since"], parsed["max_pages"], parsed["revisit"]
         self.allowed_domains = [self.portal.host, *self.portal.aliases]
         self._seen_details: set[str] = set()
+        self._lists_seen: set[str] = set()
         self._revisited = False
 
     @classmethod
@@ -133,34 +134,61 @@ class PortalSpider(ArchiveSpider):
 
     async def start(self):
         for lst in self.portal.lists:
-            yield Request(self.portal.base + lst["path"], callback=self.parse_list, dont_filter=True,
-                          meta={"kind": lst["kind"], "page": 1, "list": lst["path"]})
+            yield self.list_request(self.portal.base + lst["path"], lst, 1, 0)
+
+    def list_request(self, url: str, lst: dict, page: int, stale: int) -> Request:
+        # dont_filter: a resumed job re-walks its lists; this crawl's own guard is _lists_seen
+        return Request(url, callback=self.parse_list, dont_filter=True,
+                       meta={"kind": lst["kind"], "page": page, "list": lst["path"], "stale": stale})
 
     def parse_list(self, response):
+        """Detail requests for the list's entries, then its next pages. Paging always ends: no list
+        URL is fetched twice, links to the same page or to nowhere are not pages, a list stops at
+        LIST_MAX_PAGES pages, and after two pages in a row that add no new document."""
+        self._lists_seen.add(_page_key(response.url))
         items = self.list_items(response)
         kind = response.meta["kind"]
+        new = 0
         for url, when in items:
             if self.since and when and when < self.since:
                 continue
             if url not in self._seen_details:
                 self._seen_details.add(url)
+                new += 1
                 yield self.detail_request(url, kind)
         dated = [w for _, w in items if w]
         if self.since and dated and max(dated) < self.since:
             return      # lists are newest first: everything further is older still
+        stale = 0 if new else response.meta.get("stale", 0) + 1
+        if stale >= 2:
+            self.logger.info("list %s: two pages in a row added no new document; paging stops at %s",
+                             response.meta["list"], response.url)
+            return
+        lst = next(x for x in self.portal.lists if x["path"] == response.meta["list"])
+        cap = self.settings.getint("LIST_MAX_PAGES", 1000)
         for k, url in self.next_pages(response):
             if self.max_pages and k > self.max_pages:
                 continue
-            yield Request(url, callback=self.parse_list, dont_filter=True,
-                          meta={"kind": kind, "page": k, "list": response.meta["list"]})
+            if k > cap:
+                self.logger.warning("list %s: LIST_MAX_PAGES=%d reached; the rest of this list is not crawled",
+                                    response.meta["list"], cap)
+                self.crawler.stats.inc_value("govarchive/list_max_pages_reached")
+                break
+            if not _is_page_link(url, response.url) or _page_key(url) in self._lists_seen:
+                continue
+            self._lists_seen.add(_page_key(url))
+            yield self.list_request(url, lst, k, stale)
 
     def list_items(self, response) -> list[tuple[str, str | None]]:
-        """(detail URL, date if the list shows one) for links matching the family's detail pattern."""
+        """(detail URL, date if the list shows one) for the detail links of the list's own block:
+        the family's list container, else the element holding most of the page's detail links
+        (side boxes of other channels carry such links too, and are left out)."""
+        links = [a for a in response.xpath("//a[@href]")
+                 if self._is_detail(response.urljoin(a.attrib["href"]))]
+        links = _in_list_block(response, links, self.portal.list_container)
         out, seen = [], set()
-        for a in response.css("a[href]"):
+        for a in links:
             url = response.urljoin(a.attrib["href"])
-            if urlsplit(url).hostname not in self.allowed_domains or not self.portal.detail.search(urlsplit(url).path):
-                continue
             if url in seen:
                 continue
             seen.add(url)
@@ -168,40 +196,70 @@ class PortalSpider(ArchiveSpider):
             out.append((url, iso_date(context) or _date_from_url(url)))
         return out
 
+    def _is_detail(self, url: str) -> bool:
+        u = urlsplit(url)
+        return u.hostname in self.allowed_domains and bool(self.portal.detail.search(u.path))
+
     def next_pages(self, response) -> list[tuple[int, str]]:
         raise NotImplementedError
 
 
+NEXT_TEXTS = ("下一页", "下页", "后一页", "下一頁")
+
+
 class NextLinkSpider(PortalSpider):
-    """Panjin platform and its subsites: follow the 下一页 anchor [I]."""
+    """PHP168 P8 (Panjin platform and its subsites): follow the 下一页 anchor, whichever of P8's
+    pager templates drew it; its last page's 下一页 points at '###' or at the page itself [C/I]."""
 
     def next_pages(self, response):
-        for a in response.css("a[href]"):
-            if "".join(a.css("::text").getall()).strip() in ("下一页", "下页", "后一页"):
-                return [(response.meta["page"] + 1, response.urljoin(a.attrib["href"]))]
+        for a in response.xpath("//a[@href]"):
+            if "".join(a.xpath(".//text()").getall()).strip() in NEXT_TEXTS:
+                url = response.urljoin(a.attrib["href"])
+                if _is_page_link(url, response.url, a.attrib["href"]):
+                    return [(response.meta["page"] + 1, url)]
         return []
 
 
+PAGE_VARS = re.compile(r"\b(?:var\s+)?([A-Za-z_$][\w$]*)\s*=\s*(\d+)")
+CREATE_PAGE = re.compile(r"createPage(?:HTML)?\s*\(\s*([A-Za-z_$][\w$]*|\d+)")
+
+
 class TrsWcmSpider(PortalSpider):
-    """TRS WCM: page 1 is index.html, page n is index_{n-1}.html, createPage(N, …) gives N [C]."""
+    """TRS WCM: page 1 is index.html, page n is index_{n-1}.html. The page count is the first
+    argument of createPage(N, …) or createPageHTML(N, …), a number or a script variable
+    (countPage, …), else m_nRecordCount / m_nPageSize [C]."""
 
     def next_pages(self, response):
         if response.meta["page"] != 1:
             return []
-        m = re.search(r"createPage\(\s*(\d+)", response.text)
-        total = int(m.group(1)) if m else 1
+        total = trs_page_count(response.text)
         return [(n, urljoin(response.url, f"index_{n - 1}.html")) for n in range(2, total + 1)]
 
 
+def trs_page_count(text: str) -> int:
+    scripts = " ".join(re.findall(r"<script[^>]*>(.*?)</script>", text, re.S | re.I)) or text
+    values = {k: int(v) for k, v in PAGE_VARS.findall(scripts)}
+    m = CREATE_PAGE.search(scripts)
+    if m:
+        arg = m.group(1)
+        return int(arg) if arg.isdigit() else values.get(arg, 1)
+    if values.get("m_nRecordCount") and values.get("m_nPageSize"):
+        return -(-values["m_nRecordCount"] // values["m_nPageSize"])
+    return values.get("countPage", 1)
+
+
 class VsbSpider(PortalSpider):
-    """VSB: page 1 is {column}.htm, page k is {column}/{N-k+1}.htm, counting down [G]."""
+    """VSB: page 1 is {column}.htm, page k is {column}/{N-k+1}.htm, counting down [G]. The count is
+    'k/N' in the pager: span.p_pages, .pb_sys_common, or the older <td id="fanye…"> table [C]."""
+    PAGER = ".p_pages ::text, .pb_sys_common ::text, td[id^=fanye] ::text"
+    PAGER_LINKS = ".p_pages a::text, .pb_sys_common a::text, td[id^=fanye] a::text"
 
     def next_pages(self, response):
         if response.meta["page"] != 1:
             return []
-        pager = " ".join(response.css(".p_pages ::text, .pb_sys_common ::text").getall())
+        pager = " ".join(response.css(self.PAGER).getall())
         m = re.search(r"\d+\s*/\s*(\d+)", pager)
-        nums = [int(t) for t in response.css(".p_pages a::text, .pb_sys_common a::text").getall() if t.strip().isdigit()]
+        nums = [int(t) for t in response.css(self.PAGER_LINKS).getall() if t.strip().isdigit()]
         total = int(m.group(1)) if m else max(nums, default=1)
         column = response.url.rsplit("/", 1)[1][: -len(".htm")]
         return [(k, urljoin(response.url, f"{column}/{total - k + 1}.htm")) for k in range(2, total + 1)]
@@ -221,3 +279,36 @@ def _date_from_url(url: str) -> str | None:
         return None
     y, mo, d = [g for g in m.groups() if g][:3]
     return iso_date(f"{y}-{mo}-{d}")
+
+
+def _page_key(url: str) -> str:
+    return canonical_url(url.split("#", 1)[0])
+
+
+def _is_page_link(url: str, current: str, href: str | None = None) -> bool:
+    """A pager link that leads to another page: not '#', '###', 'javascript:' nor the page itself."""
+    raw = (href if href is not None else url).strip()
+    if not raw or raw.startswith("#") or raw.lower().startswith("javascript:"):
+        return False
+    return _page_key(url) != _page_key(current)
+
+
+def _in_list_block(response, links: list, container: str | None) -> list:
+    """The links inside the list's own block: the family's container if it holds any, else the
+    innermost element holding at least 60% of them (of the dated ones, where the list shows dates)."""
+    if container:
+        members = {el for b in response.xpath(container) for el in b.root.iter()}
+        inside = [a for a in links if a.root in members]
+        if inside:
+            return inside
+    if len(links) < 3:
+        return links
+    dated = [a for a in links if iso_date(" ".join(a.xpath("./ancestor::*[self::li or self::tr][1]//text()").getall()))]
+    counts: dict = {}
+    for a in dated if dated else links:     # a list shows its entries' dates; a side box seldom does
+        for anc in a.root.iterancestors():
+            counts[anc] = counts.get(anc, 0) + 1
+    need = 0.6 * len(dated if dated else links)
+    best = max((el for el, n in counts.items() if n >= need), key=lambda el: sum(1 for _ in el.iterancestors()))
+    members = set(best.iter())
+    return [a for a in links if a.root in members]

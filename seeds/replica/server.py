@@ -10,7 +10,8 @@ Fault rules (``--faults FILE`` or POST ``/_replica/state``): ``[{"match": REGEX 
 with NAME one of: slow, timeout, 500, 503, reset, truncate, empty, wrong_charset, no_charset,
 huge (``size_mb``, ``blocks``), gzip_bomb, redirect_loop, pdf, gzip_truncate (a gzip stream cut short, its Content-Length
 matching what is sent), close_early (no Content-Length; the connection closes two thirds in),
-redirect (302 to the rule's "location").
+redirect (302 to the rule's "location"), endless (a list page that always has one more
+page: its 下一页 leads to ?page=n+1, served the same).
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from . import site
 
 CONTROL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 FAULTS = {"slow", "timeout", "500", "503", "reset", "truncate", "empty", "wrong_charset", "no_charset",
-          "huge", "gzip_bomb", "redirect_loop", "pdf", "gzip_truncate", "close_early", "redirect"}
+          "huge", "gzip_bomb", "redirect_loop", "pdf", "gzip_truncate", "close_early", "redirect",
+          "endless"}
 
 
 class RequestLog(deque):
@@ -65,20 +67,26 @@ class RequestLog(deque):
 class State:
     """What the running replica serves: the epoch, the fault rules and the log of requests."""
 
-    def __init__(self, epoch: int = 1, scale: int = 0, faults: list | None = None):
+    def __init__(self, epoch: int = 1, scale: int = 0, faults: list | None = None, pagers: str = "default"):
         self.lock = threading.Lock()
         self.scale = scale
+        self.pagers = pagers
         self.stopping = threading.Event()
         self.log = RequestLog()
         self.set(epoch=epoch, faults=faults or [])
 
-    def set(self, epoch: int | None = None, faults: list | None = None) -> None:
+    def set(self, epoch: int | None = None, faults: list | None = None, pagers: str | None = None) -> None:
         with self.lock:
+            if pagers is not None:
+                if pagers not in site.PAGERS:
+                    raise ValueError(f"pagers must be one of {sorted(site.PAGERS)}")
+                self.pagers = pagers
+                epoch = epoch or self.epoch
             if epoch is not None:
                 if epoch not in site.SERVED_EPOCHS:
                     raise ValueError(f"epoch must be one of {site.SERVED_EPOCHS}")
                 self.epoch = epoch
-                self.pages = site.build(epoch, self.scale)
+                self.pages = site.build(epoch, self.scale, self.pagers)
             if faults is not None:
                 for f in faults:
                     if f.get("fault") not in FAULTS:
@@ -96,7 +104,7 @@ class State:
         return None
 
     def describe(self) -> dict:
-        return {"epoch": self.epoch, "scale": self.scale, "pages": len(self.pages),
+        return {"epoch": self.epoch, "scale": self.scale, "pagers": self.pagers, "pages": len(self.pages),
                 "faults": [{k: v for k, v in f.items() if k != "rx"} for f in self.faults]}
 
 
@@ -276,6 +284,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
             self.close_connection = True
             return 200
+        if name == "endless":
+            _, path = self._target()
+            m = re.search(r"[?&]page=(\d+)", path)
+            n = int(m.group(1)) if m else 1
+            more = f'<a href="{path.split("?")[0]}?page={n + 1}">下一页</a></body>'.encode()
+            self._send(200, body.replace(b"</body>", more), ctype, head=head)
+            return 200
         if name == "redirect":
             self._send(302, b"", "text/html", head=head, extra={"Location": f["location"]})
             return 302
@@ -292,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
                 try:
                     n = int(self.headers.get("Content-Length") or 0)
                     req = json.loads(self.rfile.read(n) or b"{}")
-                    st.set(epoch=req.get("epoch"), faults=req.get("faults"))
+                    st.set(epoch=req.get("epoch"), faults=req.get("faults"), pagers=req.get("pagers"))
                 except (ValueError, KeyError, re.error) as e:
                     return self._send(400, json.dumps({"error": str(e)}).encode(), "application/json")
             return self._send(200, json.dumps(st.describe()).encode(), "application/json")
@@ -326,8 +341,8 @@ class ReplicaServer:
     """The replica on 127.0.0.1:port, in a background thread (tests) or the foreground (CLI)."""
 
     def __init__(self, port: int = 0, epoch: int = 1, scale: int = 0, faults: list | None = None,
-                 host: str = "127.0.0.1"):
-        self.state = State(epoch, scale, faults)
+                 host: str = "127.0.0.1", pagers: str = "default"):
+        self.state = State(epoch, scale, faults, pagers)
         handler = type("BoundHandler", (Handler,), {"state": self.state})
         ThreadingHTTPServer.allow_reuse_address = True
         self.httpd = ThreadingHTTPServer((host, port), handler)

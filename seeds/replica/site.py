@@ -573,15 +573,34 @@ def render_html(doc: Doc, st: dict) -> str:
     return (doc.render or _render_panjin)(doc, st)
 
 
-def _list_pages(docs: list[Doc], epoch: int) -> dict[tuple[str, str], str]:
+# Pager markup the replica can draw, per family (templates.p8_pager, trs_pager, vsb_pager): the
+# served set is chosen with --pagers or the control API. "default" is the replica's own; the
+# others are the real CMS variants, each list page also carrying a side box of another channel.
+PAGERS = {
+    "default": {"p8": "default", "trs": "default", "vsb": "default"},
+    "alt": {"p8": "p8_template_2", "trs": "trs_createpagehtml", "vsb": "vsb_fanye"},
+    "alt2": {"p8": "p8_base", "trs": "trs_recordcount", "vsb": "default"},
+    "loop": {"p8": "loop", "trs": "default", "vsb": "default"},
+}
+
+
+def _list_pages(docs: list[Doc], epoch: int, pagers: str = "default") -> dict[tuple[str, str], str]:
     """List pages of every channel: newest first, PAGE_SIZE per page, each family's pagination."""
     pages: dict[tuple[str, str], str] = {}
     chans: dict[tuple[str, str], list[Doc]] = {}
+    variant = PAGERS[pagers]
     for d in docs:
         st = d.state(epoch)
         if d.mirror_of or st is None or st["status"] != 200:
             continue
         chans.setdefault((d.portal, d.channel), []).append(d)
+
+    def side(portal, ch):       # two documents of another channel of the portal, linked from a side box
+        if pagers == "default":
+            return []
+        other = next((v for (p, c), v in chans.items() if p == portal and c != ch), [])
+        return [("/" + x.path.lstrip("/"), _list_title(x, epoch)) for x in other[:2]]
+
     for (portal, ch), ds in chans.items():
         ds.sort(key=lambda d: (d.date, d.path), reverse=True)
         chunks = [ds[i:i + PAGE_SIZE] for i in range(0, len(ds), PAGE_SIZE)]
@@ -595,7 +614,8 @@ def _list_pages(docs: list[Doc], epoch: int) -> dict[tuple[str, str], str]:
             for k, chunk in enumerate(chunks, 1):
                 items = [(x.path, _list_title(x, epoch), x.date) for x in chunk]
                 pages[(p["host"], url(k))] = T.panjin_list(site_name=p["name"], org=p["org"], site_code=p["code"],
-                                                           heading=label, items=items, page=k, pages=n, page_url=url)
+                                                           heading=label, items=items, page=k, pages=n, page_url=url,
+                                                           variant=variant["p8"], side=side(portal, ch))
         elif portal == "chongqing_kjj":
             chd = next(c for c in CQ_CHANNELS if c["id"] == ch)
             root = f"/zwgk_176/zwxxgkml/{ch}/"
@@ -604,7 +624,9 @@ def _list_pages(docs: list[Doc], epoch: int) -> dict[tuple[str, str], str]:
                           "doc_no": x.meta.get("doc_no"), "written": x.meta.get("written_date")} for x in chunk]
                 name = "index.html" if k == 1 else f"index_{k - 1}.html"
                 pages[(CQ["host"], root + name)] = T.cq_list(heading=chd["label"], crumbs=d0.extra["crumbs"],
-                                                             items=items, page=k, pages=n, template=chd["template"])
+                                                             items=items, page=k, pages=n, template=chd["template"],
+                                                             variant=variant["trs"], total=len(ds),
+                                                             side=side(portal, ch))
         else:
             p = LY if portal == "linyi_kjj" else FGW
             chd = next(c for c in (LY_CHANNELS if portal == "linyi_kjj" else FGW_CHANNELS) if c["id"] == ch)
@@ -619,7 +641,8 @@ def _list_pages(docs: list[Doc], epoch: int) -> dict[tuple[str, str], str]:
                 items = [(f"{depth}info/{x.channel}/{x.extra['art']}.htm", _list_title(x, epoch), x.date) for x in chunk]
                 pages[(p["host"], href(k))] = T.vsb_list(site_name=p["name"], site_code=p["code"], nav=LY_NAV,
                                                          heading=chd["label"], items=items, page=k, pages=n,
-                                                         total=len(ds), page_href=_vsb_rel(k, n, col))
+                                                         total=len(ds), page_href=_vsb_rel(k, n, col),
+                                                         variant=variant["vsb"], side=side(portal, ch))
     return pages
 
 
@@ -657,8 +680,8 @@ def robots_rules(docs) -> dict[str, list[str]]:
 
 
 @lru_cache(maxsize=8)
-def build(epoch: int = 1, scale: int = 0) -> dict[tuple[str, str], Page]:
-    """Every (host, path) -> Page of the replica in ``epoch``."""
+def build(epoch: int = 1, scale: int = 0, pagers: str = "default") -> dict[tuple[str, str], Page]:
+    """Every (host, path) -> Page of the replica in ``epoch``, list pages with ``pagers``' markup."""
     docs = documents(scale)
     pages: dict[tuple[str, str], Page] = {}
     for d in docs:
@@ -670,7 +693,7 @@ def build(epoch: int = 1, scale: int = 0) -> dict[tuple[str, str], Page]:
                     pages[(d.host, a["href"])] = _attachment(a)
                 elif page.status == 200:
                     pages[(d.host, d.path.rsplit("/", 1)[0] + a["href"][1:])] = _attachment(a)
-    for key, html in _list_pages(list(docs), epoch).items():
+    for key, html in _list_pages(list(docs), epoch, pagers).items():
         body = html.encode("utf-8")
         pages[key] = Page(200, body, "text/html; charset=utf-8", _http_date(EPOCH_DATE[epoch]),
                           '"' + hashlib.sha1(body).hexdigest()[:16] + '"')

@@ -216,18 +216,48 @@ def subsite_detail(*, site_name: str, org: str, site_code: str, crumbs: list[str
 </body></html>"""
 
 
-def panjin_list(*, site_name: str, org: str, site_code: str, heading: str,
-                items: list[tuple[str, str, str]], page: int, pages: int, page_url) -> str:
-    """Channel list with 下一页 / 尾页 anchors [I: no Panjin list page is public]."""
-    lis = "".join(f'<li><a href="{h}" title="{escape(t)}" target="_blank">{escape(t)}</a><span>{d}</span></li>'
-                  for h, t, d in items)
+def p8_pager(page: int, pages: int, page_url, variant: str) -> str:
+    """The pagers PHP168 P8 draws [I for Panjin; the templates are P8's stock ones]:
+    - default: 首页 上一页 k/N 下一页 尾页, with no 下一页 on the last page;
+    - p8_template_2: every link always drawn, a missing one as <a href="###" class="s1 s3">
+      (the last page's 下一页 loops a naive crawler on its own page for ever);
+    - p8_base: base_page_template, numbered links, and on the last page 下一页 pointing at itself;
+    - loop: a broken pager whose 下一页 on the last page leads back to page 1."""
+    if variant == "p8_template_2":
+        prev = f'<a href="{page_url(page - 1)}" class="s1">上一页</a>' if page > 1 else '<a href="###" class="s1 s3">上一页</a>'
+        nxt = f'<a href="{page_url(page + 1)}" class="s1">下一页</a>' if page < pages else '<a href="###" class="s1 s3">下一页</a>'
+        return (f'<div class="page_template_2"><a href="{page_url(1)}" class="s1">首页</a>{prev}'
+                f'<span class="s2">{page}/{pages}</span>{nxt}<a href="{page_url(pages)}" class="s1">尾页</a></div>')
+    if variant == "p8_base":
+        nums = "".join(f"<b>{k}</b>" if k == page else f'<a href="{page_url(k)}">{k}</a>' for k in range(1, pages + 1))
+        return (f'<div class="pagelist"><a href="{page_url(1)}">首页</a><a href="{page_url(max(1, page - 1))}">上一页</a>'
+                f'{nums}<a href="{page_url(min(pages, page + 1))}">下一页</a><a href="{page_url(pages)}">尾页</a></div>')
     nav = [f'<a href="{page_url(1)}">首页</a>']
     if page > 1:
         nav.append(f'<a href="{page_url(page - 1)}">上一页</a>')
     nav.append(f"<span>{page}/{pages}</span>")
     if page < pages:
         nav.append(f'<a href="{page_url(page + 1)}">下一页</a>')
+    elif variant == "loop":
+        nav.append(f'<a href="{page_url(1)}">下一页</a>')
     nav.append(f'<a href="{page_url(pages)}">尾页</a>')
+    return f'<div class="page">{" ".join(nav)}</div>'
+
+
+def side_box(links: list[tuple[str, str]]) -> str:
+    """A 通知公告 box of another channel beside the list, linking detail pages too."""
+    if not links:
+        return ""
+    return ('<div class="side_box"><h3>通知公告</h3><ul>' + "".join(
+        f'<li><a href="{h}" target="_blank">{escape(t)}</a></li>' for h, t in links) + "</ul></div>")
+
+
+def panjin_list(*, site_name: str, org: str, site_code: str, heading: str,
+                items: list[tuple[str, str, str]], page: int, pages: int, page_url, variant: str = "default",
+                side: list[tuple[str, str]] = ()) -> str:
+    """Channel list with 下一页 / 尾页 anchors [I: no Panjin list page is public]."""
+    lis = "".join(f'<li><a href="{h}" title="{escape(t)}" target="_blank">{escape(t)}</a><span>{d}</span></li>'
+                  for h, t, d in items)
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(heading)}-{escape(site_name)}</title>
 {PANJIN_HEAD}
@@ -235,7 +265,7 @@ def panjin_list(*, site_name: str, org: str, site_code: str, heading: str,
 {panjin_header(site_name)}
 <div class="ny_mb w1200"><div class="dqwz">当前位置: <a href="/">首页</a> &gt; {escape(heading)}</div>
 <div class="list_box"><h2>{escape(heading)}</h2><ul class="list">{lis}</ul>
-<div class="page">{' '.join(nav)}</div></div></div>
+{p8_pager(page, pages, page_url, variant)}</div>{side_box(list(side))}</div>
 {panjin_footer(org, site_code)}
 </body></html>"""
 
@@ -316,8 +346,25 @@ def cq_detail(*, crumbs: list[str], title: str, meta: dict, date: str, paragraph
 </body></html>"""
 
 
+def trs_pager(page: int, pages: int, total: int, variant: str) -> str:
+    """TRS WCM's pager scripts [C: portals.md; public scrapers read createPageHTML(N, …) and
+    countPage (code-id 53107725130)]: createPage(N, cur, …) (default), createPageHTML with the
+    count in a variable (trs_createpagehtml), or only m_nRecordCount / m_nPageSize (trs_recordcount)."""
+    if variant == "trs_createpagehtml":
+        return (f'<script>\nvar countPage = {pages}//共多少页\nvar currentPage = {page - 1};//当前页\n'
+                f'createPageHTML(countPage, currentPage, "index", "html");\n</script>')
+    if variant == "trs_recordcount":
+        return (f'<script>\nvar m_nRecordCount = {total};\nvar m_nPageSize = {-(-total // pages)};\n'
+                f'var m_nCurrPage = {page - 1};\n</script><div id="pagenav"></div>')
+    return f"""<script>
+//wcm分页,总记录:{total}
+createPage({pages}, {page - 1}, "index", "html");
+</script>"""
+
+
 def cq_list(*, heading: str, crumbs: list[str], items: list[dict], page: int, pages: int,
-            template: str) -> str:
+            template: str, variant: str = "default", total: int | None = None,
+            side: list[tuple[str, str]] = ()) -> str:
     """List page: template A (ul.list) or B (table.zcwjk-list), pagination by createPage [C]."""
     if template == "A":
         lis = "".join(f'<li class="clearfix"><a href="{i["href"]}" target="_blank" title="{escape(i["title"])}">'
@@ -331,7 +378,7 @@ def cq_list(*, heading: str, crumbs: list[str], items: list[dict], page: int, pa
                        f'<p class="info"><i class="kh">(</i><span>发文字号:{escape(i.get("doc_no") or "")}</span>'
                        f'<span class="time">成文日期 :{i.get("written") or i["date"]}</span><i class="kh">)</i></p></a></td></tr>')
         block = f'<table class="zcwjk-list"><tbody>{"".join(trs)}</tbody></table>'
-    total = sum(1 for _ in items)
+    total = total if total is not None else len(items)
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{escape(heading)}_重庆市科学技术局</title>
 {CQ_HEAD}
@@ -341,11 +388,8 @@ def cq_list(*, heading: str, crumbs: list[str], items: list[dict], page: int, pa
 <div class="list-box"><h3>{escape(heading)}</h3>
 {block}
 <div class="page" id="page"></div>
-<script>
-//wcm分页,总记录:{total}
-createPage({pages}, {page - 1}, "index", "html");
-</script>
-</div></div>
+{trs_pager(page, pages, total, variant)}
+</div>{side_box(list(side))}</div>
 {CQ_FOOTER}
 </body></html>"""
 
@@ -422,26 +466,40 @@ def vsb_detail(*, site_name: str, site_code: str, nav: list[tuple[str, str]], cr
 </body></html>"""
 
 
-def vsb_list(*, site_name: str, site_code: str, nav: list[tuple[str, str]], heading: str,
-             items: list[tuple[str, str, str]], page: int, pages: int, total: int, page_href) -> str:
-    """Column list; page k>1 lives at {column}/{pages-k+1}.htm, counting down [G]."""
-    lis = "".join(f'<li><a href="{h}" target="_blank" title="{escape(t)}">{escape(t)}</a><span>{d}</span></li>'
-                  for h, t, d in items)
+def vsb_pager(page: int, pages: int, total: int, page_href, variant: str) -> str:
+    """VSB pagers [G]: span.p_pages in div.pb_sys_common (default), or the older table whose
+    <td id="fanye{n}"> holds '共N条 k/M' beside a.Next 下页/尾页 links [C: a public crawler reads
+    td#fanye1948 and 'k/M' there (code-id 16209465229)]."""
     links = []
     if page > 1:
         links.append(f'<a href="{page_href(1)}">首页</a><a href="{page_href(page - 1)}" class="Prev">上页</a>')
+    if variant == "vsb_fanye":
+        if page < pages:
+            links.append(f'<a href="{page_href(page + 1)}" class="Next">下页</a>'
+                         f'<a href="{page_href(pages)}" class="Next">尾页</a>')
+        return (f'<table cellspacing="0" cellpadding="0" border="0"><tr><td id="fanye214374" width="1%" nowrap>'
+                f'共{total}条&nbsp;&nbsp;{page}/{pages}&nbsp;</td><td nowrap>{"&nbsp;".join(links)}</td></tr></table>')
     for k in range(1, pages + 1):
         links.append(f"<span>{k}</span>" if k == page else f'<a href="{page_href(k)}">{k}</a>')
     if page < pages:
         links.append(f'<a href="{page_href(page + 1)}" class="Next">下页</a><a href="{page_href(pages)}">尾页</a>')
+    return f'<div class="pb_sys_common"><span class="p_pages">共{total}条 {page}/{pages} {"".join(links)}</span></div>'
+
+
+def vsb_list(*, site_name: str, site_code: str, nav: list[tuple[str, str]], heading: str,
+             items: list[tuple[str, str, str]], page: int, pages: int, total: int, page_href,
+             variant: str = "default", side: list[tuple[str, str]] = ()) -> str:
+    """Column list; page k>1 lives at {column}/{pages-k+1}.htm, counting down [G]."""
+    lis = "".join(f'<li><a href="{h}" target="_blank" title="{escape(t)}">{escape(t)}</a><span>{d}</span></li>'
+                  for h, t, d in items)
     return f"""<!DOCTYPE html>
 <html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8"><title>{escape(heading)}-{escape(site_name)}</title>
 <link rel="stylesheet" href="/style/style.css"></head><body>
 {vsb_header(site_name, nav)}
 <div class="main w1200"><div class="dqwz">当前位置是: 首页 &gt;&gt; {escape(heading)}</div>
 <div class="list"><ul>{lis}</ul></div>
-<div class="pb_sys_common"><span class="p_pages">共{total}条 {page}/{pages} {''.join(links)}</span></div>
-</div>
+{vsb_pager(page, pages, total, page_href, variant)}
+{side_box(list(side))}</div>
 {vsb_footer(site_name, site_code)}
 </body></html>"""
 
