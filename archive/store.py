@@ -29,7 +29,7 @@ from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponenti
 from crawler.portals import canonical_url, site_of
 
 DEFAULT_DB = "data/govarchive.db"
-OUTCOMES = ("new_version", "unchanged", "not_modified", "gone", "error")
+OUTCOMES = ("new_version", "unchanged", "not_modified", "gone", "error", "blocked", "soft_404", "duplicate")
 ZSTD_LEVEL = 10
 DICT_AFTER = 128         # bodies of a site before its dictionary is trained (fewer train a poor one)
 DICT_SIZE = 64 * 1024
@@ -429,7 +429,7 @@ class Archive:
         doc = self._document_id(canonical_url(url))
         row = doc and self.conn.execute(
             "SELECT 1 FROM fetches f JOIN runs r ON r.id = f.run_id WHERE f.document_id = ? AND r.job = ? "
-            "AND f.outcome != 'error' LIMIT 1", (doc, job)).fetchone()
+            "AND f.outcome NOT IN ('error', 'blocked') LIMIT 1", (doc, job)).fetchone()
         return bool(row)
 
     def _document_id(self, url: str) -> int | None:
@@ -560,11 +560,14 @@ class Archive:
 
     def ingest(self, url: str, *, status: int | None, body: bytes | None = None, headers: dict | None = None,
                document=None, error: str | None = None, run_id: int | None = None, kind: str | None = None,
-               duration_ms: int | None = None, fetched_at: str | None = None, once: bool = False) -> Outcome:
+               duration_ms: int | None = None, fetched_at: str | None = None, once: bool = False,
+               refused: str | None = None) -> Outcome:
         """Record one fetch of ``url`` and decide its outcome; one transaction.
 
         ``once``: a record of an earlier capture (an import): skipped as ``duplicate`` when the
         archive already holds a fetch of the URL with the same date, status and body.
+        ``refused``: ``blocked`` or ``soft_404``, with ``error`` saying why: a challenge or
+        not-found page recorded as what it is, never extracted into a version.
 
         ``document`` is the extraction result (crawler.extract.Document) when the caller already
         has it; otherwise a 200 body is extracted here. ``error`` marks a failed download.
@@ -574,13 +577,14 @@ class Archive:
         curl = canonical_url(url)
         fetched_at = fetched_at or now()
         site = site_of(curl)
-        if status == 200 and body is not None and document is None and error is None:
+        if status == 200 and body is not None and document is None and error is None and not refused:
             document, error = extract_or_error(body, url, headers.get("content-type"))
         with self._write():
             return self._ingest(curl, site, kind, status, body, headers, document, error, run_id, duration_ms,
-                                fetched_at, once)
+                                fetched_at, once, refused)
 
-    def _ingest(self, url, site, kind, status, body, headers, document, error, run_id, duration_ms, fetched_at, once):
+    def _ingest(self, url, site, kind, status, body, headers, document, error, run_id, duration_ms, fetched_at, once,
+                refused=None):
         doc_row = self.conn.execute("SELECT id, status, latest_version, kind FROM documents WHERE url = ?",
                                     (url,)).fetchone()
         sha = hashlib.sha256(body).hexdigest() if body and status == 200 else None
@@ -611,7 +615,7 @@ class Archive:
             return Outcome(outcome, doc_id, number, fid, message)
 
         if error:
-            return record("error", error)
+            return record(refused or "error", error)
         if status == 304:
             if not doc_row:
                 return record("error", "HTTP 304 for a document the archive does not have")

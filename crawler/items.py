@@ -14,4 +14,5 @@ class PageItem:
     kind: str | None = None
     duration_ms: int | None = None
     error: str | None = None
+    refused: str | None = None        # 'blocked' or 'soft_404': a challenge or not-found page
     document: object = None           # crawler.extract.Document, set by ExtractionPipeline

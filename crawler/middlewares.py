@@ -291,3 +291,90 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             pending.addBoth(share)
             return await maybe_deferred_to_future(mine)
         return await super().robot_parser(request)
+
+
+class ChallengeMiddleware:
+    """Recognise answers that are not the page asked for, and never let them become versions.
+
+    Anti-bot challenges (a 瑞数-style 202/412 with a $_ts script), WAF block pages and "访问过于
+    频繁" notices are ``blocked``; pages that say the page is not there (served 200) and
+    redirects to a site's home page are ``soft_404`` (rules.toml [challenge]). The request's
+    meta carries the verdict to the spider, which records it as such a fetch. On a challenge the
+    host is slowed down (one request at a time, CHALLENGE_DELAY seconds apart) and after
+    CHALLENGE_STOP of them it is stopped for the rest of the crawl. Nothing here solves or works
+    around a challenge.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stop_after = crawler.settings.getint("CHALLENGE_STOP", 3)
+        self.delay = crawler.settings.getfloat("CHALLENGE_DELAY", 30.0)
+        self.challenges: dict[str, int] = {}
+        self.stopped: dict[str, int] = {}
+        crawler.signals.connect(self.report, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        host = urlsplit(request.url).hostname or ""
+        if host in self.stopped:
+            self.stopped[host] += 1
+            raise IgnoreRequest(f"host stopped after {self.stop_after} challenge pages: {host}")
+        return None
+
+    def process_response(self, request, response, spider=None):
+        verdict = refusal(request, response)
+        if verdict is None:
+            return response
+        request.meta["refused"] = verdict
+        self.crawler.stats.inc_value(f"govarchive/{verdict[0]}")
+        if verdict[0] == "blocked":
+            self._slow_down(request, urlsplit(request.url).hostname or "")
+        return response
+
+    def _slow_down(self, request, host: str) -> None:
+        n = self.challenges[host] = self.challenges.get(host, 0) + 1
+        slot = self.crawler.engine.downloader.slots.get(request.meta.get("download_slot") or host)
+        if slot is not None:
+            slot.concurrency, slot.delay = 1, max(slot.delay, self.delay)
+        if n >= self.stop_after and host not in self.stopped:
+            self.stopped[host] = 0
+            log.warning("%s answered %d challenge pages: stopping it for the rest of this crawl", host, n)
+
+    def report(self, spider=None):
+        for host, skipped in self.stopped.items():
+            log.warning("stopped host %s after %d challenge pages; %d requests to it were not sent",
+                        host, self.challenges.get(host, 0), skipped)
+            self.crawler.stats.set_value(f"govarchive/stopped_host/{host}", skipped)
+
+
+HOME_PATHS = ("", "/", "/index.html", "/index.htm", "/index.shtml", "/index.jsp", "/index.php")
+
+
+def refusal(request, response) -> tuple[str, str] | None:
+    """('blocked' | 'soft_404', why) for a response that is not the page asked for, else None."""
+    from .rules import rules
+    rc = rules().challenge
+    head = response.body[:20000]
+    text = head.decode("utf-8", "ignore") + head.decode("gb18030", "ignore")
+    if response.status in rc["script_statuses"] and any(m in text for m in rc["script_markers"]):
+        return "blocked", f"HTTP {response.status} anti-bot challenge (a script that sets a cookie): not archived"
+    marker = next((m for m in rc["block_markers"] if m in text), None)
+    if marker and len(response.body) < 100_000:
+        return "blocked", f"HTTP {response.status} block or rate-limit page ({marker}): not archived"
+    first = (request.meta.get("redirect_urls") or [None])[0]
+    if first and urlsplit(response.url).path in HOME_PATHS and urlsplit(first).path not in HOME_PATHS:
+        return "soft_404", f"redirected to the home page {response.url}: the page is gone"
+    if response.status == 200 and request.meta.get("conditional"):
+        marker = next((m for m in rc["soft404_markers"] if m in text), None)
+        if marker and _visible_chars(head) <= rc["soft404_max_text"]:
+            return "soft_404", f"the portal says the page is not there ({marker}), with HTTP 200"
+    return None
+
+
+def _visible_chars(html: bytes) -> int:
+    import re
+    text = re.sub(rb"(?is)<(script|style)[^>]*>.*?</\1>|<[^>]+>|\s+|&nbsp;", b"", html)
+    return len(text.decode("utf-8", "ignore"))

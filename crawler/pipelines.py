@@ -317,7 +317,7 @@ class ArchivePipeline:
         try:
             out = self.archive.ingest(item.url, status=item.status, body=item.body, headers=item.headers,
                                       document=item.document, error=item.error, run_id=self.run_id, kind=item.kind,
-                                      duration_ms=item.duration_ms)
+                                      duration_ms=item.duration_ms, refused=item.refused)
         except ArchiveWriteError as e:
             self._fail(e)
             raise DropItem(f"not archived: {e}") from e

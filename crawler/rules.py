@@ -34,6 +34,7 @@ class Rules:
     spam_weights: dict
     spam_terms: re.Pattern
     cut_markers: tuple
+    challenge: dict
     version: str
 
 
@@ -72,5 +73,6 @@ def rules() -> Rules:
         spam_weights=weights,
         spam_terms=re.compile("|".join(re.escape(t) for t in terms), re.I),
         cut_markers=tuple(sp["cut_markers"]),
+        challenge=dict(data["challenge"]),
         version=f"{CODE_VERSION}+{hashlib.sha256(raw).hexdigest()[:8]}",
     )

@@ -30,6 +30,10 @@ REDIRECT_MAX_TIMES = 5
 # Redirects are followed only within the spider's hosts; these hosts too ("*": any public host).
 # Loopback, private, link-local and metadata addresses are never connected to.
 REDIRECT_ALLOWED_HOSTS = []
+# Challenge pages (anti-bot scripts, WAF blocks, rate notices) slow their host down to one request
+# every CHALLENGE_DELAY seconds; after CHALLENGE_STOP of them the host is stopped for the crawl.
+CHALLENGE_DELAY = 30.0
+CHALLENGE_STOP = 3
 
 # Retries with exponential backoff for 5xx, 429 and network errors; never for 404/410.
 RETRY_ENABLED = True
@@ -48,6 +52,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
     "crawler.middlewares.TruncationMiddleware": 595,       # sees the body before HttpCompression (590)
+    "crawler.middlewares.ChallengeMiddleware": 40,         # sees the final response: after redirects
     "crawler.middlewares.ConditionalRequestMiddleware": 580,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,

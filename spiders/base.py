@@ -21,7 +21,7 @@ from crawler.pipelines import archive_for
 from crawler.portals import Portal, canonical_url
 
 DATE_IN_URL = re.compile(r"(?:/(\d{4})-(\d{2})-(\d{2})/)|(?:/t(\d{4})(\d{2})(\d{2})_)|(?:/(\d{4})_(\d{2})/(\d{2})_)")
-POLICY_SKIPS = ("robots.txt", "offsite", "already archived by this job")
+POLICY_SKIPS = ("robots.txt", "offsite", "already archived by this job", "challenge pages")
 REPLICA_SETTINGS = {            # the replica is ours: no need to be gentle with it
     "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "RETRY_BACKOFF_BASE": 0.05,
@@ -63,9 +63,10 @@ class ArchiveSpider(scrapy.Spider):
     def parse_detail(self, response):
         headers = {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
         latency = response.meta.get("download_latency")
+        refused, why = response.meta.get("refused") or (None, None)
         yield PageItem(url=_asked(response.request), status=response.status,
                        body=response.body if response.status == 200 else None,
-                       headers=headers, kind=response.meta.get("kind"),
+                       headers=headers, kind=response.meta.get("kind"), error=why, refused=refused,
                        duration_ms=int(latency * 1000) if latency is not None else None)
 
     def failed(self, failure):
@@ -74,7 +75,9 @@ class ArchiveSpider(scrapy.Spider):
                 s in failure.getErrorMessage() for s in POLICY_SKIPS):
             return   # robots.txt, offsite, already archived by this job: a policy, nothing was fetched
         if failure.check(scrapy.spidermiddlewares.httperror.HttpError):     # 5xx after retries, 403 …
-            yield PageItem(url=_asked(request), status=failure.value.response.status, kind=request.meta.get("kind"))
+            refused, why = request.meta.get("refused") or (None, None)
+            yield PageItem(url=_asked(request), status=failure.value.response.status, kind=request.meta.get("kind"),
+                           error=why, refused=refused)
             return
         yield PageItem(url=_asked(request), status=None, kind=request.meta.get("kind"),
                        error=f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500])
@@ -146,6 +149,9 @@ class PortalSpider(ArchiveSpider):
         URL is fetched twice, links to the same page or to nowhere are not pages, a list stops at
         LIST_MAX_PAGES pages, and after two pages in a row that add no new document."""
         self._lists_seen.add(_page_key(response.url))
+        if response.meta.get("refused"):
+            self.logger.warning("list %s: %s", response.url, response.meta["refused"][1])
+            return
         items = self.list_items(response)
         kind = response.meta["kind"]
         new = 0

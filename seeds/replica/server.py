@@ -11,7 +11,9 @@ with NAME one of: slow, timeout, 500, 503, reset, truncate, empty, wrong_charset
 huge (``size_mb``, ``blocks``), gzip_bomb, redirect_loop, pdf, gzip_truncate (a gzip stream cut short, its Content-Length
 matching what is sent), close_early (no Content-Length; the connection closes two thirds in),
 redirect (302 to the rule's "location"), endless (a list page that always has one more
-page: its 下一页 leads to ?page=n+1, served the same).
+page: its 下一页 leads to ?page=n+1, served the same); and the answers portals give crawlers:
+challenge_412 (瑞数-style: 412 with a $_ts script setting a cookie), waf (a 安全狗 block page, 403),
+too_frequent (200 "访问过于频繁"), soft404 (200 "页面不存在").
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from . import site
 CONTROL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 FAULTS = {"slow", "timeout", "500", "503", "reset", "truncate", "empty", "wrong_charset", "no_charset",
           "huge", "gzip_bomb", "redirect_loop", "pdf", "gzip_truncate", "close_early", "redirect",
-          "endless"}
+          "endless", "challenge_412", "waf", "too_frequent", "soft404"}
 
 
 class RequestLog(deque):
@@ -284,6 +286,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
             self.close_connection = True
             return 200
+        if name in CHALLENGES:
+            status, page_body, extra = CHALLENGES[name]
+            self._send(status, page_body.encode("utf-8"), "text/html; charset=utf-8", head=head, extra=extra)
+            return status
         if name == "endless":
             _, path = self._target()
             m = re.search(r"[?&]page=(\d+)", path)
@@ -323,6 +329,24 @@ class Handler(BaseHTTPRequestHandler):
         return (f"<html><head><meta charset='utf-8'><title>govarchive replica</title></head><body>"
                 f"<h1>govarchive replica, epoch {self.state.epoch}</h1><p>Hosts served (send the Host header, "
                 f"or use this server as an HTTP proxy):</p><ul>{items}</ul></body></html>")
+
+
+# What portals answer crawlers instead of the page [C: anchors-2.md §7 — 瑞数 202/412 + $_ts (iv8 #9);
+# WAF and rate pages by their usual wording]. Structure only: no working challenge script.
+CHALLENGES = {
+    "challenge_412": (412, "<!DOCTYPE html><html><head><meta charset='utf-8'><meta id='9DhefwqGPrzGxEp9hPaoag' "
+                           "content='placeholder'><script type='text/javascript'>$_ts=window['$_ts'];if(!$_ts)$_ts="
+                           "window['$_ts']={};$_ts.nsd=12345;$_ts.cd='qqqqqqqq';</script><script type='text/javascript' "
+                           "src='/chl/abc.js' r='m'></script></head><body></body></html>",
+                      {"Set-Cookie": "FSSBBIl1UgzbN7N80S=placeholder; Path=/; HttpOnly"}),
+    "waf": (403, "<html><head><meta charset='utf-8'><title>网站防火墙</title></head><body><div class='safedog'>"
+                 "<h2>您的访问被拦截</h2><p>可能原因：您提交的内容包含危险的攻击请求</p><p>网站防火墙 · 安全狗</p>"
+                 "</div></body></html>", None),
+    "too_frequent": (200, "<html><head><meta charset='utf-8'><title>提示</title></head><body><p>访问过于频繁，请稍后再试。"
+                          "</p></body></html>", None),
+    "soft404": (200, "<html><head><meta charset='utf-8'><title>提示信息</title></head><body><div class='error'>"
+                     "<h1>抱歉，您访问的页面不存在或已被删除！</h1><a href='/'>返回首页</a></div></body></html>", None),
+}
 
 
 @lru_cache(maxsize=4)
