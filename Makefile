@@ -5,7 +5,7 @@ STAMP   := .venv/.installed
 PORT    ?= 8765
 REPLICA := http://127.0.0.1:$(PORT)
 DB      ?= data/govarchive.db
-PORTALS := panjin shuangtaizi chongqing_kjj linyi_kjj linyi_fgw
+PORTALS := panjin shuangtaizi chongqing_kjj linyi_kjj linyi_fgw suzhou_kjj
 
 .PHONY: install demo test test-long bench eval manifest clean
 
@@ -35,14 +35,15 @@ manifest: $(STAMP)
 	$(PY) -m seeds.replica.site --write-manifest
 
 # First run: replica up, every portal crawled into $(DB), the replica switched to its later state
-# (epoch 2: amended, removed and new documents), every portal re-crawled checking every page,
-# then a per-portal summary of each crawl, the changes and the diff of one amended reply letter.
+# (epoch 2: amended, removed and new documents; one page answers with an anti-bot challenge and one
+# with a not-found page, recorded as blocked and soft_404, never as versions), every portal
+# re-crawled checking every page, then a summary of each crawl and the diff of one amended letter.
 # Run again on an existing archive: the portals are crawled once more as they are now, and the
 # revisit policy at work shows: nothing new, recently checked pages not due. The replica stops
 # at the end either way.
 demo: $(STAMP)
 	@set -e; \
-	start_replica() { $(BIN)/govarchive replica --port $(PORT) --epoch $$1 2>/dev/null & echo $$! > .replica.pid; \
+	start_replica() { $(BIN)/govarchive replica --port $(PORT) --epoch $$1 $$2 2>/dev/null & echo $$! > .replica.pid; \
 	  $(PY) -c "import socket,time,sys; [time.sleep(0.2) for _ in range(100) if socket.socket().connect_ex(('127.0.0.1',$(PORT)))]"; }; \
 	stop_replica() { kill $$(cat .replica.pid) 2>/dev/null; wait $$(cat .replica.pid) 2>/dev/null || true; rm -f .replica.pid; }; \
 	crawl_all() { for s in $(PORTALS); do printf '   scrapy crawl %s\n' $$s; \
@@ -55,8 +56,9 @@ demo: $(STAMP)
 	  $(BIN)/govarchive runs --db $(DB) --last 5 --table; \
 	else \
 	  echo "== crawling every portal of the replica (epoch 1) into $(DB)"; start_replica 1; crawl_all; stop_replica; \
-	  echo "== the portals change (epoch 2); crawling again, checking every archived page (REVISIT_MIN=0)"; \
-	  start_replica 2; crawl_all -s REVISIT_MIN=0; \
+	  echo "== the portals change (epoch 2), and two pages answer with a challenge and a not-found page;"; \
+	  echo "   crawling again, checking every archived page (REVISIT_MIN=0)"; \
+	  start_replica 2 "--faults seeds/replica/demo-faults.json"; crawl_all -s REVISIT_MIN=0; \
 	  echo "== what each crawl found"; $(BIN)/govarchive runs --db $(DB) --table; \
 	fi; \
 	url=$$($(BIN)/govarchive changes --db $(DB) --since 1970-01-01 --tsv | awk -F'\t' '$$2=="changed" && $$7 ~ /答复/ {print $$4; exit}'); \

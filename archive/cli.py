@@ -200,11 +200,11 @@ def list_(db, fmt, site, kind, since, published_since, published_until):
 @output_options
 def runs(db, fmt, last):
     """Crawl runs: documents each found new, changed and removed; pages unchanged, not modified,
-    not due for a check (the revisit policy), errors."""
+    not due for a check (the revisit policy), blocked by a challenge, not found (soft 404), errors."""
     with open_archive(db, readonly=True) as a:
         rows = a.runs(last)
     print_rows(rows, ["run", "spider", "started", "new", "changed", "removed", "unchanged", "not_modified",
-                      "not_due", "errors"], fmt)
+                      "not_due", "blocked", "soft_404", "errors"], fmt)
 
 
 @main.command()

@@ -871,7 +871,7 @@ class Archive:
             out.append({"run": rid, "spider": spider, "started": started, "ended": ended, "new": new or 0,
                         "changed": changed or 0, "removed": removed or 0, "unchanged": c.get("unchanged", 0),
                         "not_modified": c.get("not_modified", 0), "not_due": c.get("not_due", 0),
-                        "errors": c.get("error", 0)})
+                        "blocked": c.get("blocked", 0), "soft_404": c.get("soft_404", 0), "errors": c.get("error", 0)})
         return out
 
     def sites(self) -> list[str]:

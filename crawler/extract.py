@@ -58,8 +58,15 @@ def extractor_version() -> str:
     return rules().version
 
 
+PART_MARK = b"\n<!--govarchive:next-part-->\n"
+
+
 def extract(body: bytes | str, url: str, encoding: str | None = None) -> Document:
-    """Extract one page. ``encoding`` is the HTTP charset (or a Content-Type value) if known."""
+    """Extract one page. ``encoding`` is the HTTP charset (or a Content-Type value) if known.
+    A body of several parts joined by PART_MARK (an article a CMS split over pages, archived
+    together) is one document: its parts' texts in order, title and metadata from the first."""
+    if isinstance(body, bytes) and PART_MARK in body:
+        return _extract_parts(body.split(PART_MARK), url, encoding)
     text, enc = _to_text(body, encoding)
     root = _parse(text)
     junk: Counter = Counter()
@@ -115,6 +122,19 @@ def extract(body: bytes | str, url: str, encoding: str | None = None) -> Documen
         url=url, title=title or None, text=body_text, text_simplified=simplified, script=script,
         published_date=meta["published_date"] or _date_line(root, text) or _url_date(url),
         metadata=meta, reply=reply, attachments=attachments, flags=flags, extractor_version=extractor_version())
+
+
+def _extract_parts(parts: list[bytes], url: str, encoding: str | None) -> Document:
+    from dataclasses import replace
+    docs = [extract(p, url, encoding) for p in parts]
+    first = docs[0]
+    lines = [ln for d in docs for ln in d.text.split("\n") if ln]
+    norm = C.Normaliser(first.script == "traditional")
+    atts = list({a["url"]: a for d in docs for a in d.attachments}.values())
+    text = "\n".join(lines)
+    return replace(first, text=text, attachments=atts, reply=M.reply_facts(first.title or "", lines, norm),
+                   text_simplified=C.t2s().convert(text) if first.script == "traditional" else text,
+                   flags=dict(first.flags, parts=len(docs), no_main_text=not text))
 
 
 def extract_or_error(body: bytes | str, url: str, encoding: str | None = None) -> tuple[Document | None, str | None]:

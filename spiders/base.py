@@ -15,16 +15,18 @@ import scrapy.spidermiddlewares.httperror
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 
+from crawler.extract import PART_MARK
 from crawler.items import PageItem
 from crawler.metadata import iso_date
 from crawler.pipelines import archive_for
 from crawler.portals import Portal, canonical_url
 
-DATE_IN_URL = re.compile(r"(?:/(\d{4})-(\d{2})-(\d{2})/)|(?:/t(\d{4})(\d{2})(\d{2})_)|(?:/(\d{4})_(\d{2})/(\d{2})_)")
+DATE_IN_URL = re.compile(r"(?:/(\d{4})-(\d{2})-(\d{2})/)|(?:/t(\d{4})(\d{2})(\d{2})_)|(?:/(\d{4})_(\d{2})/(\d{2})_)"
+                         r"|(?:/art/(\d{4})/(\d{1,2})/(\d{1,2})/)")
 POLICY_SKIPS = ("robots.txt", "offsite", "already archived by this job", "challenge pages")
 REPLICA_SETTINGS = {            # the replica is ours: no need to be gentle with it
     "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "RETRY_BACKOFF_BASE": 0.05,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "RETRY_BACKOFF_BASE": 0.05, "CHALLENGE_DELAY": 0.2,
 }
 
 
@@ -64,10 +66,40 @@ class ArchiveSpider(scrapy.Spider):
         headers = {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
         latency = response.meta.get("download_latency")
         refused, why = response.meta.get("refused") or (None, None)
-        yield PageItem(url=_asked(response.request), status=response.status,
-                       body=response.body if response.status == 200 else None,
-                       headers=headers, kind=response.meta.get("kind"), error=why, refused=refused,
-                       duration_ms=int(latency * 1000) if latency is not None else None)
+        item = PageItem(url=_asked(response.request), status=response.status,
+                        body=response.body if response.status == 200 else None,
+                        headers=headers, kind=response.meta.get("kind"), error=why, refused=refused,
+                        duration_ms=int(latency * 1000) if latency is not None else None)
+        parts = part_urls(response) if response.status == 200 and not refused else []
+        if parts:       # an article split over pages: its parts are fetched and archived as one body
+            yield self.part_request(item, [response.body], parts)
+            return
+        yield item
+
+    def part_request(self, item: PageItem, bodies: list[bytes], rest: list[str]) -> Request:
+        return Request(rest[0], callback=self.parse_part, errback=self.part_failed, priority=2, dont_filter=True,
+                       meta={"item": item, "bodies": bodies, "rest": rest[1:], "kind": item.kind})
+
+    def parse_part(self, response):
+        item, bodies, rest = response.meta["item"], response.meta["bodies"] + [response.body], response.meta["rest"]
+        if response.meta.get("refused") or response.status != 200:
+            item.status, item.body = None, None
+            item.error = f"part {len(bodies)} of the article ({response.url}) could not be read: HTTP {response.status}"
+            yield item
+            return
+        if rest:
+            yield self.part_request(item, bodies, rest)
+            return
+        item.body = PART_MARK.join(bodies)
+        # every part is fetched in full on each check (a change in part 2 must be seen): no validators
+        item.headers = {k: v for k, v in item.headers.items() if k not in ("etag", "last-modified", "content-length")}
+        yield item
+
+    def part_failed(self, failure):
+        item = failure.request.meta["item"]
+        item.status, item.body = None, None
+        item.error = f"a part of the article ({failure.request.url}) failed: {failure.getErrorMessage()}"[:500]
+        yield item
 
     def failed(self, failure):
         request = failure.request
@@ -271,7 +303,43 @@ class VsbSpider(PortalSpider):
         return [(k, urljoin(response.url, f"{column}/{total - k + 1}.htm")) for k in range(2, total + 1)]
 
 
-FAMILIES = {"next_link": NextLinkSpider, "create_page": TrsWcmSpider, "vsb": VsbSpider}
+class HanwebSpider(PortalSpider):
+    """Hanweb 大汉 jcms: a column's records are CDATA <li> fragments of a jpage datastore, inline in
+    the first page and served by dataproxy.jsp for the others (XML); the page count is
+    <totalpage>, else totalRecord / perPage of the page's jpage script [C]."""
+    RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
+
+    def list_items(self, response):
+        records = self.RECORD.findall(response.text)
+        if not records:
+            return super().list_items(response)
+        out, seen = [], set()
+        for frag in records:
+            sel = scrapy.Selector(text=frag)
+            for a in sel.xpath("//a[@href]"):
+                url = response.urljoin(a.attrib["href"])
+                if url in seen or not self._is_detail(url):
+                    continue
+                seen.add(url)
+                out.append((url, iso_date(" ".join(sel.xpath("//text()").getall())) or _date_from_url(url)))
+        return out
+
+    def next_pages(self, response):
+        if response.meta["page"] != 1:
+            return []
+        text = response.text
+        field = lambda name: (re.search(rf"\b{name}\s*:\s*'?(\d+)", text) or [None, None])[1]
+        pages = re.search(r"<totalpage>(\d+)</totalpage>", text)
+        total, per = field("totalRecord"), field("perPage")
+        n = int(pages.group(1)) if pages else (-(-int(total) // int(per)) if total and per and int(per) else 1)
+        col, unit, webid = field("columnid"), field("unitid"), field("webid")
+        if not (col and unit and webid):
+            return []
+        return [(k, urljoin(response.url, f"/module/web/jpage/dataproxy.jsp?page={k}&appid=1&webid={webid}&path=/"
+                                          f"&columnid={col}&unitid={unit}&permissiontype=0")) for k in range(2, n + 1)]
+
+
+FAMILIES = {"next_link": NextLinkSpider, "create_page": TrsWcmSpider, "vsb": VsbSpider, "hanweb": HanwebSpider}
 
 
 def _asked(request) -> str:
@@ -318,3 +386,20 @@ def _in_list_block(response, links: list, container: str | None) -> list:
     best = max((el for el, n in counts.items() if n >= need), key=lambda el: sum(1 for _ in el.iterancestors()))
     members = set(best.iter())
     return [a for a in links if a.root in members]
+
+
+def part_urls(response) -> list[str]:
+    """The further pages of an article a CMS split: links from the page to {stem}-{k}.html (PHP168
+    P8) or {stem}_{k}.html (TRS), in order."""
+    stem = response.url.split("?", 1)[0]
+    if not stem.endswith((".html", ".htm")):
+        return []
+    base, ext = stem.rsplit(".", 1)
+    rx = re.compile(re.escape(base) + r"[-_](\d{1,3})\." + ext + "$")
+    found = {}
+    for href in response.xpath("//a/@href").getall():
+        url = response.urljoin(href.strip())
+        m = rx.match(url)
+        if m:
+            found[int(m.group(1))] = url
+    return [found[k] for k in sorted(found)]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PORTALS = ("panjin", "shuangtaizi", "chongqing_kjj", "linyi_kjj", "linyi_fgw")
+PORTALS = ("panjin", "shuangtaizi", "chongqing_kjj", "linyi_kjj", "linyi_fgw", "suzhou_kjj")
 
 
 class Crawl:

@@ -95,3 +95,36 @@ def test_the_vsb_fanye_table_is_read():
     pages = spider.next_pages(response("http://kjj.linyi.gov.cn/jyta/rdjy.htm", body))
     assert pages == [(2, "http://kjj.linyi.gov.cn/jyta/rdjy/2.htm"), (3, "http://kjj.linyi.gov.cn/jyta/rdjy/1.htm")]
     assert TrsWcmSpider  # the TRS family is covered by test_trs_page_count_in_every_script_form
+
+
+def test_a_split_article_is_one_document_and_a_change_in_part_two_is_a_new_version(replica, tmp_path, manifest):
+    from seeds.replica import site
+    split = [d for d in site.documents() if d.extra.get("split")]
+    amended = next(d for d in split if d.amended)
+    db = tmp_path / "a.db"
+    crawl("panjin", replica, db)
+    with Archive(db) as a:
+        for d in split:
+            v = a.version(d.url)
+            assert v["text"] == site.gold(d, 1)["text"] and v["flags"]["parts"] == 2, d.url
+        parts = [r[0] for r in a.conn.execute("SELECT url FROM documents WHERE url LIKE '%-2.html'")]
+        assert parts == []                         # part 2 is no document of its own
+    control(replica, "state", {"epoch": 2})
+    try:
+        crawl("panjin", replica, db)
+    finally:
+        control(replica, "state", {"epoch": 1})
+    with Archive(db) as a:
+        vs = a.versions(amended.url)
+        assert len(vs) == 2 and vs[-1]["text"] == site.gold(amended, 2)["text"]
+        assert site.gold(amended, 2)["text"] != site.gold(amended, 1)["text"]
+
+
+def test_hanweb_lists_come_from_the_page_s_datastore_and_dataproxy(replica, tmp_path, manifest):
+    control(replica, "log", {})
+    crawl("suzhou_kjj", replica, tmp_path / "a.db")
+    paths = [e["path"] for e in control(replica, "log")[1]]
+    assert any("/module/web/jpage/dataproxy.jsp?page=2&" in p for p in paths)
+    with Archive(tmp_path / "a.db") as a:
+        got = dict(a.conn.execute("SELECT url, kind FROM documents"))
+    assert got == expected(manifest, "suzhou_kjj")

@@ -93,6 +93,8 @@ STZ = dict(key="shuangtaizi", host="www.shuangtaizi.gov.cn", scheme="http", name
 CQ = dict(key="chongqing_kjj", host="kjj.cq.gov.cn", scheme="https", name="重庆市科学技术局")
 LY = dict(key="linyi_kjj", host="kjj.linyi.gov.cn", scheme="http", name="临沂市科学技术局", code="3713000011")
 FGW = dict(key="linyi_fgw", host="fgw.linyi.gov.cn", scheme="http", name="临沂市发展和改革委员会", code="3713000004")
+HW = dict(key="suzhou_kjj", host="kjj.suzhou.gov.cn", scheme="https", name="苏州市科学技术局", code="3205000019",
+          webid="52")     # a Hanweb portal added by configuration alone [I: host and columns not confirmed]
 
 PANJIN_CHANNELS = [
     dict(id="2846", kind="cppcc_reply", year=2021, label="市政协提案答复", session="市政协八届四次会议"),
@@ -121,6 +123,10 @@ LY_CHANNELS = [
 FGW_CHANNELS = [
     dict(id="1536", list="zcwj/zcwj", kind="policy", year=2022, label="政策文件", session=None),
     dict(id="1537", list="jyta/jyta", kind="npc_reply", year=2022, label="建议提案答复", session="市十九届人大六次会议"),  # [I]
+]
+HW_CHANNELS = [
+    dict(id="6712", unit="43841", kind="policy", year=2022, label="政策文件", session=None),
+    dict(id="6715", unit="43862", kind="npc_reply", year=2022, label="建议提案答复", session="市十七届人大二次会议"),
 ]
 LY_NAV = [("/index.htm", "首页"), ("/jgzn.htm", "机构职能"), ("/zwgk.htm", "政务公开"), ("/zcwj/zcwj.htm", "政策文件"),
           ("/jyta/zxta.htm", "政协提案答复"), ("/jyta/rdjy.htm", "人大建议答复"), ("/kjdt.htm", "科技动态"),
@@ -214,10 +220,32 @@ def _render_panjin(doc: Doc, st: dict) -> str:
         return T.subsite_detail(site_name=p["name"], org=p["org"], site_code=p["code"], crumbs=doc.extra["crumbs"],
                                 title=title, date=doc.date, views=st["views"], paragraphs=st["paragraphs"],
                                 attachments=atts, rel=doc.extra.get("related", ()))
+    paras, parts, part = st["paragraphs"], "", doc.extra.get("part", 1)
+    if doc.extra.get("split"):         # P8 splits a long article: content-{id}.html, content-{id}-2.html
+        cut = doc.extra["split"]
+        paras = paras[:cut] if part == 1 else paras[cut:]
+        parts = T.p8_parts(doc.path, part, 2)
     return T.panjin_detail(site_name=p["name"], org=p["org"], site_code=p["code"], crumbs=doc.extra["crumbs"],
                            title=title, meta=None if doc.extra.get("no_table") else st["meta"], date=doc.date, views=st["views"],
-                           paragraphs=st["paragraphs"], attachments=atts, old=doc.template == "old",
-                           charset="gb2312" if doc.encoding == "gbk" else "utf-8", rel=doc.extra.get("related", ()))
+                           paragraphs=paras, attachments=atts if part == 1 else [], old=doc.template == "old",
+                           charset="gb2312" if doc.encoding == "gbk" else "utf-8", rel=doc.extra.get("related", ()),
+                           parts=parts)
+
+
+def _split_articles(docs: list[Doc]) -> None:
+    """Two Panjin reply letters are split over two pages, one of them amended in its second part."""
+    mirrored = {id(d.extra["base"]) for d in docs if d.mirror_of and "base" in d.extra}
+    letters = [d for d in docs if d.portal == "panjin" and d.template == "modern" and d.kind != "policy"
+               and len(d.paragraphs) >= 6 and not d.gone and not d.disallowed and d.born == 1
+               and not d.seed and id(d) not in mirrored]
+    amended = next(d for d in letters if d.amended)
+    plain = next(d for d in letters if not d.amended and not d.invalidated)
+    amended.extra["split"] = max(1, amended.extra["amend_at"] - 1)     # the amendment lands in part 2
+    plain.extra["split"] = len(plain.paragraphs) // 2
+
+
+def part_path(doc: Doc, k: int) -> str:
+    return doc.path[: -len(".html")] + f"-{k}.html"
 
 
 def _cq_docs(rng: random.Random) -> list[Doc]:
@@ -299,6 +327,28 @@ def _vsb_docs(rng: random.Random, p: dict, channels: list[dict], signer: str, sh
                             reply=letter.reply, attachments=atts, render=_render_vsb,
                             extra={"site": p, "label": ch["label"], "art": art, "show_validity": ch["kind"] == "policy"}))
     return docs
+
+
+def _hanweb_docs(rng: random.Random) -> list[Doc]:
+    """Hanweb portal documents: same letters and policies as the VSB sites, Hanweb URLs and template."""
+    docs = _vsb_docs(rng, HW, HW_CHANNELS, "苏州市科学技术局", "szkj")
+    for d in docs:
+        d.path = _hanweb_path(d.channel, d.date, d.extra["art"])
+        d.render = _render_hanweb
+        d.attachments = [dict(a, href=f"/module/download/downfile.jsp?classid=0&filename={d.extra['art']}.pdf")
+                         for a in d.attachments]
+    return docs
+
+
+def _hanweb_path(col: str, day: str, aid: int) -> str:
+    y, m, dd = day.split("-")
+    return f"/art/{y}/{int(m)}/{int(dd)}/art_{col}_{aid}.html"
+
+
+def _render_hanweb(doc: Doc, st: dict) -> str:
+    meta = dict(st["meta"], validity_text={"invalid": "失效", "valid": "有效"}.get(st["meta"].get("validity") or "", ""))
+    return T.hanweb_detail(site_name=HW["name"], label=doc.extra["label"], title=st["title"], meta=meta,
+                           date=doc.date, paragraphs=st["paragraphs"], attachments=doc.attachments)
 
 
 def _render_vsb(doc: Doc, st: dict) -> str:
@@ -403,10 +453,12 @@ def documents(scale: int = 0) -> tuple[Doc, ...]:
     docs += _cq_docs(rng)
     docs += _vsb_docs(rng, LY, LY_CHANNELS, "临沂市科学技术局", "kxjsj")
     docs += _vsb_docs(rng, FGW, FGW_CHANNELS, "临沂市发展和改革委员会", "fgw")
+    docs += _hanweb_docs(random.Random("govarchive-replica-hanweb"))     # its own stream: the others stay as they were
     _old_templates(docs, rng)
     _epoch_changes(docs, rng)
     docs += seedpages.seed_docs()
     docs += _mirror_docs(docs, rng)
+    _split_articles(docs)
     if scale:
         docs += _scaled(docs, scale)
     _link_neighbours(docs)
@@ -453,8 +505,8 @@ def _epoch_changes(docs: list[Doc], rng: random.Random) -> None:
                            "title": src.title.replace("关于", "关于进一步", 1), "born": 2, "amended": None,
                            "gone": None, "invalidated": None, "disallowed": False, "extra": dict(src.extra)})
             clone.path = _new_path(src, nd, k)
-            if clone.portal in ("linyi_kjj", "linyi_fgw"):
-                clone.extra["art"] = int(clone.path.rsplit("/", 1)[1].split(".")[0])
+            if clone.portal in ("linyi_kjj", "linyi_fgw", HW["key"]):
+                clone.extra["art"] = int(re.findall(r"\d+", clone.path.rsplit("/", 1)[1])[-1])
             docs.append(clone)
 
 
@@ -475,6 +527,8 @@ def _path(src: Doc, day: str, aid: int, hour: str) -> str:
         return f"/{day[:4]}_{day[5:7]}/{day[8:10]}_{hour}/content-{aid}.html"
     if src.portal == "chongqing_kjj":
         return f"/zwgk_176/zwxxgkml/{src.channel}/{day[:4]}{day[5:7]}/t{day.replace('-', '')}_{aid}.html"
+    if src.portal == HW["key"]:
+        return _hanweb_path(src.channel, day, aid)
     return f"/info/{src.channel}/{aid}.htm"
 
 
@@ -627,6 +681,16 @@ def _list_pages(docs: list[Doc], epoch: int, pagers: str = "default") -> dict[tu
                                                              items=items, page=k, pages=n, template=chd["template"],
                                                              variant=variant["trs"], total=len(ds),
                                                              side=side(portal, ch))
+        elif portal == HW["key"]:
+            chd = next(c for c in HW_CHANNELS if c["id"] == ch)
+            recs = [[(x.path, _list_title(x, epoch), x.date) for x in chunk] for chunk in chunks]
+            pages[(HW["host"], f"/col/col{ch}/index.html")] = T.hanweb_list(
+                site_name=HW["name"], heading=chd["label"], records=recs[0], total=len(ds), per_page=PAGE_SIZE,
+                col=ch, unit=chd["unit"], webid=HW["webid"])
+            for k in range(2, n + 1):
+                path = (f"/module/web/jpage/dataproxy.jsp?page={k}&appid=1&webid={HW['webid']}&path=/&columnid={ch}"
+                        f"&unitid={chd['unit']}&permissiontype=0")
+                pages[(HW["host"], path)] = T.hanweb_dataproxy(recs[k - 1], len(ds), n)
         else:
             p = LY if portal == "linyi_kjj" else FGW
             chd = next(c for c in (LY_CHANNELS if portal == "linyi_kjj" else FGW_CHANNELS) if c["id"] == ch)
@@ -667,6 +731,7 @@ ROBOTS = {
     CQ["host"]: ["/igs/"],
     LY["host"]: ["/system/"],
     FGW["host"]: ["/system/"],
+    HW["host"]: ["/module/search/"],
 }
 
 
@@ -688,6 +753,9 @@ def build(epoch: int = 1, scale: int = 0, pagers: str = "default") -> dict[tuple
         page = render(d, epoch)
         if page is not None:
             pages[(d.host, d.path)] = page
+            if d.extra.get("split") and page.status == 200:
+                part = Doc(**{**d.__dict__, "extra": dict(d.extra, part=2)})
+                pages[(d.host, part_path(d, 2))] = render(part, epoch)
             for a in d.attachments:
                 if page.status == 200 and not a["href"].startswith("./"):
                     pages[(d.host, a["href"])] = _attachment(a)
@@ -695,7 +763,8 @@ def build(epoch: int = 1, scale: int = 0, pagers: str = "default") -> dict[tuple
                     pages[(d.host, d.path.rsplit("/", 1)[0] + a["href"][1:])] = _attachment(a)
     for key, html in _list_pages(list(docs), epoch, pagers).items():
         body = html.encode("utf-8")
-        pages[key] = Page(200, body, "text/html; charset=utf-8", _http_date(EPOCH_DATE[epoch]),
+        ctype = "text/xml; charset=utf-8" if "dataproxy.jsp" in key[1] else "text/html; charset=utf-8"
+        pages[key] = Page(200, body, ctype, _http_date(EPOCH_DATE[epoch]),
                           '"' + hashlib.sha1(body).hexdigest()[:16] + '"')
     hosts = {d.host for d in docs}
     rules = robots_rules(docs)

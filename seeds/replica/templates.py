@@ -144,8 +144,9 @@ def panjin_meta_table(meta: dict, title: str) -> str:
 def panjin_detail(*, site_name: str, org: str, site_code: str, crumbs: list[str], title: str,
                   meta: dict | None, date: str, views: int, paragraphs: list[str],
                   attachments: list[dict], old: bool = False, charset: str = "utf-8",
-                  rel: list[tuple[str, str]] = ()) -> str:
-    """A Panjin-platform detail page; ``old`` is the 2010-2017 template (您现在所在的位置) [C]."""
+                  rel: list[tuple[str, str]] = (), parts: str = "") -> str:
+    """A Panjin-platform detail page; ``old`` is the 2010-2017 template (您现在所在的位置) [C].
+    ``parts``: the pager of an article P8 split into content-{id}-{k}.html pages [C: P8 rules]."""
     crumb_label = "您现在所在的位置:" if old else "当前位置:"
     crumb_html = " &gt; ".join([f'<a href="/">{escape(crumbs[0])}</a>'] +
                                [f'<a href="javascript:void(0)">{escape(c)}</a>' for c in crumbs[1:]])
@@ -172,6 +173,7 @@ def panjin_detail(*, site_name: str, org: str, site_code: str, crumbs: list[str]
 <div class="xwnr_txt" id="zoom">
 {_paras(paragraphs)}
 </div>
+{parts}
 {_attachments(attachments)}
 <div class="fx"><span>分享到:</span><a class="wx" href="javascript:void(0)">微信</a><a class="wb" href="javascript:void(0)">微博</a><a class="qq" href="javascript:void(0)">QQ空间</a></div>
 <div class="print"><a href="javascript:window.print()">打印本页</a> <a href="javascript:window.close()">关闭窗口</a></div>
@@ -510,3 +512,76 @@ def robots(disallow: list[str]) -> str:
 
 def quote_path(p: str) -> str:
     return quote(p, safe="/%:=&?~#+!$,;'@()*[]")
+
+
+# --------------------------------------------------------------------------------------------
+# Hanweb 大汉 jcms: column lists from a jpage datastore, details /art/{Y}/{M}/{D}/art_{col}_{id}.html
+# [C: list markup and dataproxy.jsp XML as public scrapers read them, code-ids 71005724080
+#  (datastore/totalrecord/totalpage/recordset/record CDATA), 70234531347 (the first page's records
+#  inline in <script type="text/xml">), 24499768462 (dataproxy.jsp?page=…&columnid=…&unitid=…);
+#  detail template [G]: ArticleTitle meta, 信息公开 table, body in #zoom]
+# --------------------------------------------------------------------------------------------
+
+def hanweb_record(href: str, title: str, day: str) -> str:
+    return (f'<record><![CDATA[<li><a href="{href}" title="{escape(title)}" target="_blank">{escape(title)}</a>'
+            f'<span class="bt-data-time">{day}</span></li>]]></record>')
+
+
+def hanweb_list(*, site_name: str, heading: str, records: list[tuple[str, str, str]], total: int, per_page: int,
+                col: str, unit: str, webid: str) -> str:
+    recs = "".join(hanweb_record(*r) for r in records)
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{escape(heading)} {escape(site_name)}</title>
+<meta name="SiteName" content="{escape(site_name)}"><meta name="ColumnName" content="{escape(heading)}">
+<script type="text/javascript" src="/module/jslib/jquery/jquery.js"></script>
+<script type="text/javascript" src="/module/jslib/jpage/jpage.js"></script></head><body>
+<div class="header"><div class="logo">{escape(site_name)}</div></div>
+<div class="location">当前位置：<a href="/">首页</a> &gt; {escape(heading)}</div>
+<div class="bt-list"><h2>{escape(heading)}</h2>
+<div id="{unit}"><script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid={webid}&path=/&columnid={col}&unitid={unit}&permissiontype=0"></a>]]></nextgroup><recordset>{recs}</recordset></datastore></script></div>
+<script language="javascript">$(document).ready(function(){{ $('#{unit}').jpage({{ dataStore: dataStore, perPage: '{per_page}', totalRecord: '{total}', proxyUrl: '/module/web/jpage/dataproxy.jsp', ajaxParam: {{ col: 1, appid: 1, webid: {webid}, path: '/', columnid: {col}, sourceContentType: 1, unitid: '{unit}', webname: '{escape(site_name)}', permissiontype: 0 }} }}); }});</script>
+</div>
+<div class="footer"><p>主办单位：{escape(site_name)}</p><p>网站标识码：3205000019</p></div>
+</body></html>"""
+
+
+def hanweb_dataproxy(records: list[tuple[str, str, str]], total: int, pages: int) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?><datastore><totalrecord>{total}</totalrecord>'
+            f'<totalpage>{pages}</totalpage><recordset>{"".join(hanweb_record(*r) for r in records)}</recordset>'
+            f'</datastore>')
+
+
+HANWEB_LABELS = [("index_no", "索引号"), ("issuer", "发布机构"), ("written_date", "成文日期"),
+                 ("doc_no", "文号"), ("published_date", "发布日期"), ("topic", "主题分类"), ("validity_text", "有效性")]
+
+
+def hanweb_detail(*, site_name: str, label: str, title: str, meta: dict, date: str, paragraphs: list[str],
+                  attachments: list[dict]) -> str:
+    cells = "".join(f'<tr><th>{lab}：</th><td>{escape(meta.get(key) or "")}</td></tr>' for key, lab in HANWEB_LABELS)
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{escape(title)} {escape(site_name)}</title>
+<meta name="SiteName" content="{escape(site_name)}"><meta name="ColumnName" content="{escape(label)}">
+<meta name="ArticleTitle" content="{escape(title)}"><meta name="PubDate" content="{date} 09:30">
+<script type="text/javascript" src="/module/jslib/jquery/jquery.js"></script></head><body>
+<div class="header"><div class="logo">{escape(site_name)}</div></div>
+<div class="location">当前位置：<a href="/">首页</a> &gt; 政务公开 &gt; {escape(label)}</div>
+<table class="xxgk_table">{cells}</table>
+<div class="article"><div class="article-title">{escape(title)}</div>
+<div class="article-info">发布日期：{date} 浏览次数：<span id="hits">0</span></div>
+<div id="zoom">
+{_paras(paragraphs)}
+</div>
+{_attachments(attachments)}
+</div>
+<div class="footer"><p>主办单位：{escape(site_name)}</p><p>网站标识码：3205000019</p></div>
+</body></html>"""
+
+
+def p8_parts(path: str, k: int, n: int) -> str:
+    """The pager under a split P8 article: page numbers, 上一页/下一页 [I: P8's content pager]."""
+    stem = path.rsplit("/", 1)[1][: -len(".html")]
+    href = lambda j: f"{stem}.html" if j == 1 else f"{stem}-{j}.html"
+    nums = "".join(f"<b>{j}</b>" if j == k else f'<a href="{href(j)}">{j}</a>' for j in range(1, n + 1))
+    prev = f'<a href="{href(k - 1)}">上一页</a>' if k > 1 else ""
+    nxt = f'<a href="{href(k + 1)}">下一页</a>' if k < n else ""
+    return f'<div class="content_page">{prev}{nums}{nxt}</div>'
