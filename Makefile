@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  echo "browser test skipped: it needs Chromium (apt install chromium chromium-driver fonts-noto-cjk)"
 	$(PY) -m pytest -q
 
 test-long: $(STAMP)
@@ -63,7 +65,8 @@ demo: $(STAMP)
 	fi; \
 	url=$$($(BIN)/govarchive changes --db $(DB) --since 1970-01-01 --tsv | awk -F'\t' '$$2=="changed" && $$7 ~ /答复/ {print $$4; exit}'); \
 	echo "== govarchive diff $$url"; $(BIN)/govarchive diff --db $(DB) "$$url"; \
-	echo "== browse it: govarchive serve --db $(DB)   (then open http://127.0.0.1:8001/)"
+	echo "== browse it: govarchive serve --db $(DB), then open http://127.0.0.1:8001/-/search"; \
+	echo "   changes as a feed: http://127.0.0.1:8001/-/feeds.atom (per portal: /-/feeds/panjin.atom, /-/feeds/panjin/npc_reply.atom)"
 
 clean:
 	rm -rf .venv data .pytest_cache build *.egg-info .replica.pid

@@ -291,6 +291,23 @@ def search(db, fmt, query, site, kind, published_since, published_until, limit):
         click.echo("no results", err=True)
 
 
+@main.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["atom", "json"]), default="atom", show_default=True,
+              help="Atom, or JSON Feed 1.1.")
+@click.option("--since", callback=check_date, help="Changes fetched on or after (default: the last 30 days).")
+@(lambda f: filter_options(f, since=False))
+@click.option("--base-url", default="http://127.0.0.1:8001", show_default=True,
+              help="Where `govarchive serve` runs: entries link to its document pages.")
+def feed(db, fmt, since, site, kind, published_since, published_until, base_url):
+    """A feed of new, changed and removed documents, each linking to its diff."""
+    from .feeds import render
+    with open_archive(db, readonly=True) as a:
+        f = filters(a, site, kind, published_since=published_since, published_until=published_until)
+        title = "govarchive: " + (" / ".join(v for v in (f.get("site"), f.get("kind")) if v) or "all portals")
+        click.echo(visible(render(a, fmt, base_url, title, since=since, **f)), nl=False)
+
+
 # ----------------------------------------------------------------------------------------------
 # writing
 # ----------------------------------------------------------------------------------------------
@@ -384,14 +401,18 @@ def verify(db):
 @click.option("--port", default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def serve(db, port, host):
-    """Browse and search the archive read-only with datasette."""
+    """Browse and search the archive read-only with datasette: /-/search, /-/document?url=…, feeds at
+    /-/feeds.atom and /-/feeds/{site}/{kind}.atom (or .json)."""
     from .store import default_path
     path = default_path(_db(db))
     if not path.exists():
         raise click.ClickException(f"no archive at {path}")
     meta = Path(__file__).with_name("datasette.json")
     args = [sys.executable, "-m", "datasette", "serve", str(path), "--host", host, "--port", str(port),
-            "--metadata", str(meta), "--setting", "sql_time_limit_ms", "5000"]
+            "--metadata", str(meta), "--plugins-dir", str(Path(__file__).with_name("plugins")),
+            "--setting", "sql_time_limit_ms", "5000"]
+    click.echo(f"govarchive: http://{host}:{port}/-/search (search), http://{host}:{port}/-/feeds.atom (changes)",
+               err=True)
     os.execv(sys.executable, args)
 
 

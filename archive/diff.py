@@ -93,7 +93,11 @@ def as_json(d: dict) -> str:
     return json.dumps(d, ensure_ascii=False, indent=1)
 
 
-CSS = """body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;width:100%;table-layout:fixed}
+# Chinese text needs a CJK font; where none is installed every character is a box (Debian and
+# Ubuntu: apt install fonts-noto-cjk).
+FONTS = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
+         '"WenQuanYi Micro Hei", sans-serif')
+CSS = """body{font-family:""" + FONTS + """;margin:1.5em}table{border-collapse:collapse;width:100%;table-layout:fixed}
 td{vertical-align:top;border-top:1px solid #ddd;padding:.4em;white-space:pre-wrap;word-break:break-all}
 del{background:#fdd;text-decoration:line-through}ins{background:#dfd;text-decoration:none}
 tr.delete td.a,tr.insert td.b{background:#fff4f4}tr.insert td.b{background:#f4fff4}th{text-align:left}
@@ -102,6 +106,13 @@ tr.delete td.a,tr.insert td.b{background:#fff4f4}tr.insert td.b{background:#f4ff
 
 def as_html(d: dict, url: str = "") -> str:
     """Side-by-side page; all document content passes through html.escape."""
+    title = escape(f"{url}: version {d['from_version']} → {d['to_version']}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{CSS}</style></head>"
+            f"<body><h1>{title}</h1>{table_html(d)}</body></html>\n")
+
+
+def table_html(d: dict) -> str:
+    """The side-by-side table of a diff (for as_html and the datasette document pages)."""
     rows = []
     for f in d["fields"]:
         rows.append(f'<tr class="fields"><td>{escape(f["field"])}: {escape(_short(f["from"]) or "")}</td>'
@@ -117,7 +128,14 @@ def as_html(d: dict, url: str = "") -> str:
             left = "".join(escape(t) if op == "equal" else (f"<del>{escape(t)}</del>" if t else "") for op, t, _ in b["chars"])
             right = "".join(escape(u) if op == "equal" else (f"<ins>{escape(u)}</ins>" if u else "") for op, _, u in b["chars"])
             rows.append(f'<tr class="replace"><td class="a">{left}</td><td class="b">{right}</td></tr>')
-    title = escape(f"{url}: version {d['from_version']} → {d['to_version']}")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{CSS}</style></head>"
-            f"<body><h1>{title}</h1><table><tr><th>version {escape(str(d['from_version']))}</th>"
-            f"<th>version {escape(str(d['to_version']))}</th></tr>{''.join(rows)}</table></body></html>\n")
+    return (f'<table class="diff"><tr><th>version {escape(str(d["from_version"]))}</th>'
+            f'<th>version {escape(str(d["to_version"]))}</th></tr>{"".join(rows)}</table>')
+
+
+def summary(d: dict) -> str:
+    """One line saying what changed: the fields, and how many paragraphs were added, removed, edited."""
+    ops = [b["op"] for b in d["paragraphs"]]
+    parts = [f"{n} paragraph{'s' if n > 1 else ''} {what}" for what, n in (
+        ("edited", ops.count("replace")), ("added", ops.count("insert")), ("removed", ops.count("delete"))) if n]
+    fields = [f["field"] for f in d["fields"]]
+    return "; ".join(([f"changed: {', '.join(fields)}"] if fields else []) + parts) or "no differences"
