@@ -346,7 +346,7 @@ def _hanweb_path(col: str, day: str, aid: int) -> str:
 
 
 def _render_hanweb(doc: Doc, st: dict) -> str:
-    meta = dict(st["meta"], validity_text={"invalid": "失效", "valid": "有效"}.get(st["meta"].get("validity") or "", ""))
+    meta = dict(st["meta"], validity_text={"invalid": "废止", "valid": "有效"}.get(st["meta"].get("validity") or "", ""))
     return T.hanweb_detail(site_name=HW["name"], label=doc.extra["label"], title=st["title"], meta=meta,
                            date=doc.date, paragraphs=st["paragraphs"], attachments=doc.attachments)
 
