@@ -329,6 +329,9 @@ def _vsb_docs(rng: random.Random, p: dict, channels: list[dict], signer: str, sh
     return docs
 
 
+VALIDITY_TEXT = {"invalid": "废止", "valid": "有效"}      # the 效力状态/有效性 cell of VSB and Hanweb pages
+
+
 def _hanweb_docs(rng: random.Random) -> list[Doc]:
     """Hanweb portal documents: same letters and policies as the VSB sites, Hanweb URLs and template."""
     docs = _vsb_docs(rng, HW, HW_CHANNELS, "苏州市科学技术局", "szkj")
@@ -346,7 +349,7 @@ def _hanweb_path(col: str, day: str, aid: int) -> str:
 
 
 def _render_hanweb(doc: Doc, st: dict) -> str:
-    meta = dict(st["meta"], validity_text={"invalid": "废止", "valid": "有效"}.get(st["meta"].get("validity") or "", ""))
+    meta = dict(st["meta"], validity_text=VALIDITY_TEXT.get(st["meta"].get("validity") or "", ""))
     return T.hanweb_detail(site_name=HW["name"], label=doc.extra["label"], title=st["title"], meta=meta,
                            date=doc.date, paragraphs=st["paragraphs"], attachments=doc.attachments)
 
@@ -354,7 +357,7 @@ def _render_hanweb(doc: Doc, st: dict) -> str:
 def _render_vsb(doc: Doc, st: dict) -> str:
     p = doc.extra["site"]
     meta = dict(st["meta"])
-    meta["validity_text"] = {"invalid": "废止", "valid": "有效"}.get(meta.get("validity") or "", "")
+    meta["validity_text"] = VALIDITY_TEXT.get(meta.get("validity") or "", "")
     nav = LY_NAV
     return T.vsb_detail(site_name=p["name"], site_code=p["code"], nav=nav, crumbs=[doc.extra["label"]],
                         title=st["title"], meta=meta, date=doc.date, author=p["name"][3:], paragraphs=st["paragraphs"],
