@@ -408,7 +408,10 @@ def serve(db, port, host):
     if not path.exists():
         raise click.ClickException(f"no archive at {path}")
     meta = Path(__file__).with_name("datasette.json")
-    args = [sys.executable, "-m", "datasette", "serve", str(path), "--host", host, "--port", str(port),
+    # on read-only media datasette must not try to write: serve the file as immutable there
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    files = [str(path)] if writable else ["--immutable", str(path)]
+    args = [sys.executable, "-m", "datasette", "serve", *files, "--host", host, "--port", str(port),
             "--metadata", str(meta), "--plugins-dir", str(Path(__file__).with_name("plugins")),
             "--setting", "sql_time_limit_ms", "5000"]
     click.echo(f"govarchive: http://{host}:{port}/-/search (search), http://{host}:{port}/-/feeds.atom (changes)",

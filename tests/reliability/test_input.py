@@ -221,3 +221,35 @@ def test_txt_all_versions_writes_a_file_per_version(tmp_path):
     assert len(files) == 3
     assert [f.read_text(encoding="utf-8").split("\n\n", 1)[1].strip() for f in files] == \
         ["第一稿正文。", "第二稿正文。", "第三稿正文。"]
+
+
+def test_serve_works_on_read_only_media(db, tmp_path):
+    """`govarchive serve` of an archive on a read-only mount answers searches and document pages."""
+    import socket
+    import time
+    import urllib.request
+    from urllib.parse import quote
+    if os.geteuid() != 0:
+        pytest.fail("this test mounts a folder read-only: run it as root (CI does)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = f"mount --bind -o ro {tmp_path} {tmp_path} && exec \"$@\""
+    proc = subprocess.Popen(["unshare", "-m", "sh", "-c", script, "sh", sys.executable, "-m", "archive.cli", "serve",
+                             "--db", str(db), "--port", str(port)], env=dict(os.environ, PYTHONPATH=os.getcwd()),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        page, deadline = None, time.monotonic() + 60
+        while page is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/-/search?q={quote('标题')}", timeout=2).read()
+            except OSError:
+                time.sleep(0.2)
+        assert page is not None, proc.stderr.read().decode()[-2000:] if proc.poll() is not None else "no answer"
+        assert URL in page.decode()
+        doc = urllib.request.urlopen(f"http://127.0.0.1:{port}/-/document?url={quote(URL, safe='')}", timeout=10).read()
+        assert "标题" in doc.decode()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stderr.close()
