@@ -69,7 +69,11 @@ def cases() -> list[dict]:
                     and not d.mirror_of:
                 continue    # unchanged: counted once
             page = pages[(d.host, d.path)]
-            out.append({"name": f"{d.url}#e{epoch}", "type": _page_type(d), "body": page.body, "url": d.url,
+            body = page.body
+            if d.extra.get("split"):        # an article over two pages is archived as its parts together
+                from crawler.extract import PART_MARK
+                body += PART_MARK + pages[(d.host, site.part_path(d, 2))].body
+            out.append({"name": f"{d.url}#e{epoch}", "type": _page_type(d), "body": body, "url": d.url,
                         "ctype": page.content_type, "gold": g})
     return out
 
