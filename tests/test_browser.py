@@ -78,6 +78,14 @@ def browser():
         driver.quit()
 
 
+def wait_for(browser, element_id: str):
+    """The element, once the page that has it has loaded (a click does not wait for navigation)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(browser, 60).until(EC.presence_of_element_located((By.ID, element_id)))
+
+
 def test_search_document_and_diff_in_a_browser(served, browser, tmp_path):
     from selenium.webdriver.common.by import By
     base = served["base"]
@@ -85,6 +93,7 @@ def test_search_document_and_diff_in_a_browser(served, browser, tmp_path):
     box = browser.find_element(By.ID, "q")
     box.send_keys("科技")
     browser.find_element(By.ID, "go").click()
+    wait_for(browser, "count")
     shown = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".hit .url")]
     with Archive(served["db"], readonly=True) as a:
         want = [h["url"] for h in search(a, "科技", limit=50)]
@@ -93,6 +102,7 @@ def test_search_document_and_diff_in_a_browser(served, browser, tmp_path):
     browser.save_screenshot(str(tmp_path / "search.png"))
 
     browser.find_elements(By.CSS_SELECTOR, ".hit a.result")[0].click()
+    wait_for(browser, "title")
     with Archive(served["db"], readonly=True) as a:
         latest = a.version(want[0], content=True)
         from seeds.replica import site
@@ -106,7 +116,7 @@ def test_search_document_and_diff_in_a_browser(served, browser, tmp_path):
     from urllib.parse import quote
     browser.get(f"{base}/-/document?url={quote(amended, safe='')}")
     browser.find_element(By.CSS_SELECTOR, "a.diff-link").click()
-    assert browser.find_element(By.ID, "diff").text.startswith("diff 1 → 2")
+    assert wait_for(browser, "diff").text.startswith("diff 1 → 2")
     assert browser.find_elements(By.CSS_SELECTOR, "table.diff ins")
     browser.save_screenshot(str(tmp_path / "diff.png"))
 
