@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from .text import t2s
+
 MAX_TERMS = 64          # more terms than any real query has; FTS5 refuses expressions far larger
 HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+")
 SNIPPET = 36
@@ -38,7 +40,6 @@ def fts_query(query: str) -> tuple[str, list[str]]:
 
     Every term is quoted, so FTS5 syntax characters in user input are inert.
     """
-    from crawler.cleaning import t2s
     q = t2s().convert(query.strip())
     phrases = [p for p in re.split(r"\s+", q) if p]
     terms = []
@@ -56,7 +57,6 @@ def fts_query(query: str) -> tuple[str, list[str]]:
 def search(archive, query: str, limit: int = 20, **filters) -> list[dict]:
     """Hits with snippets, title matches first, then newest first: [{url, site, title, version, in_title,
     snippet}]. ``filters``: site, kind, published_since, published_until (as store.filter_sql)."""
-    from crawler.cleaning import t2s
     from .store import filter_sql
     if limit < 1:
         raise SearchError(f"--limit must be at least 1, not {limit}")

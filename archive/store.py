@@ -749,7 +749,7 @@ class Archive:
     def _index_rows(self, doc_id: int, title: str | None, text: str | None, delete: bool = False) -> None:
         """The title and the text (title included, so words may span both) as bigram tokens, both
         in simplified characters. A delete must give exactly the tokens once inserted."""
-        from crawler.cleaning import t2s
+        from .text import t2s
         from .search import tokens
         t = tokens(t2s().convert(title or ""))
         for table, column, value in (("search_title", "title", t), ("search_text", "text", t + " " + tokens(text))):

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
 
 from lxml import etree
 from lxml.cssselect import CSSSelector
 from cssselect import SelectorError
 
-from archive.text import CONTROLS     # removed after entities are decoded
+from archive.text import CONTROLS, t2s     # controls are removed after entities are decoded
 
 from .rules import rules
 
@@ -41,12 +40,6 @@ SENTENCE_END = re.compile(r"[。!?;!?;]")
 
 def fold(s: str) -> str:
     return WS.sub(" ", CONTROLS.sub("", s)).strip()
-
-
-@lru_cache(maxsize=1)
-def t2s():
-    import opencc
-    return opencc.OpenCC("t2s")
 
 
 class Normaliser:
