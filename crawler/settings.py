@@ -13,6 +13,10 @@ COMMANDS_MODULE = "crawler.commands"     # crawl: arguments checked up front, ho
 USER_AGENT = ("govarchive/0.1 (+https://github.com/govarchive/govarchive; archive of public government "
               "documents for research)")
 ROBOTSTXT_OBEY = True
+# No cookies: static government pages need none, a challenge's cookie must not be replayed (that
+# would be working around it), and Scrapy's cookie domain checks fetch the public suffix list
+# from the network the first time they run.
+COOKIES_ENABLED = False
 
 # Politeness: at most 2 concurrent requests per host, at least a second between them.
 CONCURRENT_REQUESTS = 8
