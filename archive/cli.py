@@ -36,8 +36,10 @@ def open_archive(db, readonly=False, create=None) -> Archive:
     db = _db(db)
     if create is None:
         create = db is None and not os.environ.get("GOVARCHIVE_DB")
+    from crawler.extract import extract_or_error
+    from crawler.portals import sites
     try:
-        return Archive(db, readonly=readonly, create=create)
+        return Archive(db, readonly=readonly, create=create, sites=sites(), extract=extract_or_error)
     except ArchiveError as e:
         raise click.ClickException(str(e)) from e
 
@@ -127,7 +129,7 @@ def filter_options(f, kind=True, since=True):
 
 def filters(a: Archive, site=None, kind=None, **rest) -> dict:
     """Check --site and --kind against what exists; a portal's host stands for its key."""
-    if site and site not in a.sites():
+    if site and site not in a.site_keys():
         from crawler.portals import portal_for_host, portals
         p = portal_for_host(site.lower()) or portals().get(site)
         if p is None and "." not in site:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .store import Archive, content_hash, GONE_HASH
+from .store import Archive, ArchiveError, content_hash, GONE_HASH
 
 
 def verify(archive: Archive, progress=None) -> list[str]:
@@ -59,7 +59,8 @@ def reextract(archive: Archive, site: str | None = None, progress=None) -> dict:
     Each document is read, extracted and written in one transaction, so a crawl writing at the
     same time is never undone: what is re-extracted is the latest version as it is at that moment.
     """
-    from crawler.extract import ExtractionError, extract
+    if archive.extract is None:
+        raise ArchiveError("reextract needs an archive opened with an extractor")
     ids = [r[0] for r in archive.conn.execute(
         "SELECT id FROM documents" + (" WHERE site = ?" if site else "") + " ORDER BY id", [site] if site else [])]
     counts = {"new_version": 0, "unchanged": 0, "error": 0}
@@ -75,9 +76,8 @@ def reextract(archive: Archive, site: str | None = None, progress=None) -> dict:
                 continue
             url, kind, sha, ctype = row
             body = archive.get_blob(sha)
-            try:
-                doc = extract(body, url, ctype)
-            except ExtractionError:
+            doc, _ = archive.extract(body, url, ctype)
+            if doc is None:
                 counts["error"] += 1
                 continue
             out = archive.ingest(url, status=200, body=body, headers={"content-type": ctype} if ctype else {},

@@ -26,7 +26,7 @@ import sqlite_utils
 import zstandard
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential, wait_random
 
-from crawler.portals import canonical_url, site_of
+from .sites import Sites
 
 DEFAULT_DB = "data/govarchive.db"
 OUTCOMES = ("new_version", "unchanged", "not_modified", "gone", "error", "blocked", "soft_404", "duplicate")
@@ -159,10 +159,15 @@ class Archive:
     """A versioned archive in one SQLite file. Use as a context manager or call ``close()``."""
 
     def __init__(self, path: str | os.PathLike | None = None, readonly: bool = False, migrate_to: int | None = None,
-                 create: bool = True):
+                 create: bool = True, sites: Sites | None = None, extract=None):
         """``create=False``: the file must already be an archive (a mistyped path is an error, not a
-        new archive). ``readonly``: never writes; works on read-only media and leaves no -wal/-shm."""
+        new archive). ``readonly``: never writes; works on read-only media and leaves no -wal/-shm.
+        ``sites``: URL identity (which hosts are one portal). ``extract``: the extractor, a callable
+        (body, url, content type) -> (document, error), for bodies ingested without a document;
+        the crawler extracts before it ingests, the CLI hands its commands the extractor."""
         self.path = default_path(path)
+        self.sites = sites or Sites()
+        self.extract = extract
         self.readonly = readonly
         if (readonly or not create) and not self.path.exists():
             raise ArchiveError(f"no archive at {self.path}" + ("" if readonly else ": give --create to start one"))
@@ -426,7 +431,7 @@ class Archive:
 
     def done_in_job(self, job: str, url: str) -> bool:
         """Was ``url`` fetched to a final outcome by a run of this job (resume after a crash)?"""
-        doc = self._document_id(canonical_url(url))
+        doc = self._document_id(self.sites.canonical_url(url))
         row = doc and self.conn.execute(
             "SELECT 1 FROM fetches f JOIN runs r ON r.id = f.run_id WHERE f.document_id = ? AND r.job = ? "
             "AND f.outcome NOT IN ('error', 'blocked') LIMIT 1", (doc, job)).fetchone()
@@ -542,7 +547,7 @@ class Archive:
         None for a removed document: a 304 must never keep a page that came back marked gone."""
         row = self.conn.execute(
             "SELECT d.id, d.status, v.fetched_at FROM documents d JOIN versions v ON v.document_id = d.id "
-            "AND v.number = d.latest_version WHERE d.url = ?", (canonical_url(url),)).fetchone()
+            "AND v.number = d.latest_version WHERE d.url = ?", (self.sites.canonical_url(url),)).fetchone()
         if not row or row[1] != "active":
             return None, None
         val = self.conn.execute(
@@ -555,7 +560,7 @@ class Archive:
         """(last check, last change) of an archived document: for the revisit policy."""
         row = self.conn.execute(
             "SELECT d.last_seen, v.fetched_at FROM documents d JOIN versions v ON v.document_id = d.id "
-            "AND v.number = d.latest_version WHERE d.url = ?", (canonical_url(url),)).fetchone()
+            "AND v.number = d.latest_version WHERE d.url = ?", (self.sites.canonical_url(url),)).fetchone()
         return (row[0], row[1]) if row and row[0] and row[1] else None
 
     def ingest(self, url: str, *, status: int | None, body: bytes | None = None, headers: dict | None = None,
@@ -570,15 +575,16 @@ class Archive:
         not-found page recorded as what it is, never extracted into a version.
 
         ``document`` is the extraction result (crawler.extract.Document) when the caller already
-        has it; otherwise a 200 body is extracted here. ``error`` marks a failed download.
+        has it; otherwise a 200 body is extracted with the archive's ``extract``. ``error`` marks a failed download.
         """
-        from crawler.extract import extract_or_error
         headers = {k.lower(): v for k, v in (headers or {}).items()}
-        curl = canonical_url(url)
+        curl = self.sites.canonical_url(url)
         fetched_at = fetched_at or now()
-        site = site_of(curl)
+        site = self.sites.site_of(curl)
         if status == 200 and body is not None and document is None and error is None and not refused:
-            document, error = extract_or_error(body, url, headers.get("content-type"))
+            if self.extract is None:
+                raise ArchiveError("a body to archive needs its extracted document, or an archive opened with an extractor")
+            document, error = self.extract(body, url, headers.get("content-type"))
         with self._write():
             return self._ingest(curl, site, kind, status, body, headers, document, error, run_id, duration_ms,
                                 fetched_at, once, refused)
@@ -771,9 +777,9 @@ class Archive:
     # reading
     # -----------------------------------------------------------------------------------------
     def document(self, url: str) -> dict:
-        row = self.db.execute("SELECT * FROM documents WHERE url = ?", [canonical_url(url)]).fetchone()
+        row = self.db.execute("SELECT * FROM documents WHERE url = ?", [self.sites.canonical_url(url)]).fetchone()
         if row is None:
-            raise ArchiveError(f"no document {canonical_url(url)} in {self.path}")
+            raise ArchiveError(f"no document {self.sites.canonical_url(url)} in {self.path}")
         cols = [c[0] for c in self.db.execute("SELECT * FROM documents LIMIT 0").description]
         return dict(zip(cols, row))
 
@@ -874,7 +880,7 @@ class Archive:
                         "blocked": c.get("blocked", 0), "soft_404": c.get("soft_404", 0), "errors": c.get("error", 0)})
         return out
 
-    def sites(self) -> list[str]:
+    def site_keys(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT site FROM documents WHERE site IS NOT NULL ORDER BY 1")]
 
     def kinds(self) -> list[str]:

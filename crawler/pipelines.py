@@ -33,7 +33,8 @@ def archive_for(crawler) -> Archive:
     if a is None:
         path = str(default_path(crawler.settings.get("ARCHIVE_DB")).resolve())
         if path not in _OPEN:
-            archive = Archive(path)
+            from .portals import sites
+            archive = Archive(path, sites=sites())     # every item arrives extracted: no extractor needed
             s = crawler.settings
             archive.set_batching(s.getint("ARCHIVE_BATCH_SIZE", 25), s.getfloat("ARCHIVE_BATCH_SECONDS", 2.0))
             _OPEN[path] = [archive, 0]

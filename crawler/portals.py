@@ -8,6 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from archive.sites import Sites
+
 PORTALS_FILE = Path(__file__).with_name("portals.toml")
 
 
@@ -61,22 +63,15 @@ def is_portal_host(host: str) -> bool:
     return portal_for_host(host) is not None
 
 
+@lru_cache(maxsize=1)
+def sites() -> Sites:
+    """The portals' URL identity, as the archive takes it: every host and alias of each portal."""
+    return Sites({h: (p.key, p.host, urlsplit(p.base).scheme) for p in portals().values() for h in (p.host, *p.aliases)})
+
+
 def canonical_url(url: str) -> str:
-    """One URL per document: w3lib's canonical form (Scrapy's: sorted query, percent-encoding, no
-    fragment), then our rules on top: a portal's aliases and scheme become its own, default
-    ports go."""
-    from w3lib.url import canonicalize_url
-    u = urlsplit(canonicalize_url(url.strip()))
-    host = (u.hostname or "").lower()
-    p = portal_for_host(host)
-    scheme = u.scheme.lower()
-    if p:
-        host, scheme = p.host, urlsplit(p.base).scheme
-    port = f":{u.port}" if u.port and not ((scheme == "http" and u.port == 80) or (scheme == "https" and u.port == 443)) else ""
-    path = u.path or "/"
-    return f"{scheme}://{host}{port}{path}" + (f"?{u.query}" if u.query else "")
+    return sites().canonical_url(url)
 
 
 def site_of(url: str) -> str:
-    p = portal_for_host(urlsplit(url).hostname or "")
-    return p.key if p else (urlsplit(url).hostname or "unknown")
+    return sites().site_of(url)

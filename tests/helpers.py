@@ -4,6 +4,19 @@ from __future__ import annotations
 import http.client
 import json
 
+from archive import store
+from crawler.extract import extract_or_error
+from crawler.portals import sites
+
+
+class Archive(store.Archive):
+    """The archive as the crawler and the CLI open it: the portals' URL identity and the extractor."""
+
+    def __init__(self, path=None, **kw):
+        kw.setdefault("sites", sites())
+        kw.setdefault("extract", extract_or_error)
+        super().__init__(path, **kw)
+
 
 def fetch(replica, url_or_host: str, path: str | None = None, method: str = "GET", headers: dict | None = None):
     """(status, headers, body) of a request to the replica for a real portal URL."""

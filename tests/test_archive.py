@@ -11,7 +11,8 @@ from archive.export import export, records
 from archive.imports import import_warc
 from archive.integrity import reextract, verify
 from archive.search import SearchError, search
-from archive.store import Archive, ArchiveError
+from archive.store import ArchiveError
+from tests.helpers import Archive
 from seeds.replica import site
 
 

@@ -15,9 +15,8 @@ import urllib.request
 import pytest
 
 from archive.search import search
-from archive.store import Archive
+from tests.helpers import Archive, control
 from tests.crawl import ENV, ROOT, crawl
-from tests.helpers import control
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 if not (CHROMIUM and DRIVER):

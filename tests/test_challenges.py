@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from archive.store import Archive
+from tests.helpers import Archive, control
 from tests.crawl import crawl
-from tests.helpers import control
 
 KINDS = {"challenge_412": "blocked", "waf": "blocked", "too_frequent": "blocked", "soft404": "soft_404",
          "to_home": "soft_404"}

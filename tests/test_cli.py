@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import main
-from archive.store import Archive
+from tests.helpers import Archive
 from seeds.replica import site
 
 SEED003 = "https://kjj.cq.gov.cn/zwgk_176/zwxxgkml/rddbjyblqkgk/202009/t20200916_7893354.html"

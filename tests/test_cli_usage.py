@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import main
-from archive.store import Archive
+from tests.helpers import Archive
 from seeds.replica import site
 from tests.crawl import ENV, ROOT
 

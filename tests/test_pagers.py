@@ -9,10 +9,9 @@ from collections import Counter
 import pytest
 from scrapy.http import HtmlResponse, Request
 
-from archive.store import Archive
+from tests.helpers import Archive, control
 from spiders.base import TrsWcmSpider, VsbSpider, trs_page_count
 from tests.crawl import PORTALS, crawl
-from tests.helpers import control
 
 
 def expected(manifest, portal: str) -> dict[str, str]:

@@ -8,11 +8,10 @@ import sys
 import pytest
 
 from archive.search import search
-from archive.store import Archive
+from tests.helpers import Archive, control
 from crawler.cleaning import t2s
 from seeds.replica import site
 from tests.crawl import PORTALS, ROOT, crawl
-from tests.helpers import control
 
 
 def official(manifest, portal, epochs=(1,)):

@@ -37,8 +37,9 @@ NOTE = ("<p class='fonts' id='font-note'>No Chinese font seems to be installed: 
 
 
 def _archive(datasette) -> Archive:
+    from crawler.portals import sites      # the serving layer, like the CLI, knows the portals
     db = next(d for name, d in datasette.databases.items() if name != "_internal")
-    return Archive(db.path, readonly=True)
+    return Archive(db.path, readonly=True, sites=sites())
 
 
 def _page(title: str, body: str) -> Response:

@@ -10,9 +10,8 @@ import sys
 import time
 
 from archive.integrity import verify
-from archive.store import Archive
+from tests.helpers import Archive, control
 from tests.crawl import ENV, ROOT, start
-from tests.helpers import control
 
 SLOW = [{"match": r"/(html/\d+/\d{4}-\d\d-\d\d/content-\d+\.html|info/\d+/\d+\.htm)$", "fault": "slow", "delay": 0.02}]
 

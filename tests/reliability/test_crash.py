@@ -8,9 +8,8 @@ import sqlite3
 import pytest
 
 from archive.integrity import verify
-from archive.store import Archive
+from tests.helpers import Archive, control
 from tests.crawl import crawl, start
-from tests.helpers import control
 
 SLOW = [{"match": r"kjj\.cq\.gov\.cn/zwgk_176/.*/t\d+_\d+\.html$", "fault": "slow", "delay": 0.03}]
 

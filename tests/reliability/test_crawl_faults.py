@@ -13,9 +13,8 @@ import time
 import pytest
 
 from archive.integrity import verify
-from archive.store import Archive
+from tests.helpers import Archive, control
 from tests.crawl import ENV, ROOT, command, crawl, start
-from tests.helpers import control
 
 
 def linyi_docs(manifest):

@@ -7,9 +7,8 @@ import re
 import pytest
 
 from archive.integrity import verify
-from archive.store import Archive
+from tests.helpers import Archive, control
 from tests.crawl import crawl
-from tests.helpers import control
 
 FAST = ("-s", "RETRY_BACKOFF_BASE=0.01", "-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=2")
 

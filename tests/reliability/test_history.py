@@ -7,7 +7,8 @@ import sqlite3
 
 from archive.imports import import_warc
 from archive.integrity import reextract, verify
-from archive.store import Archive, ArchiveWriteError
+from archive.store import ArchiveWriteError
+from tests.helpers import Archive
 from seeds.replica import site
 
 AMENDED = next(d for d in site.documents() if d.amended and d.portal == "chongqing_kjj")

@@ -8,10 +8,9 @@ import pytest
 from archive import diff as D
 from archive.export import export
 from archive.search import SearchError, search
-from archive.store import Archive
+from tests.helpers import Archive, control
 from crawler.extract import Document, extract, extractor_version
 from tests.crawl import crawl
-from tests.helpers import control
 
 HOSTILE_TITLES = ["../../../../etc/passwd", "a/b/c", "..", "nul\x00byte", "长" * 300, "CON", " . ", "a\\b:c*?\"<>|"]
 

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from archive.cli import main
 from archive.export import export
-from archive.store import Archive, ArchiveError
+from archive.store import ArchiveError
+from tests.helpers import Archive
 from crawler.extract import extract
 from tests.reliability.test_hostile import doc
 
