@@ -136,13 +136,12 @@ BLOCK_TAGS = {"p", "div", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6
 TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "tr", "td", "th")
 
 
-def unwrap_layout_tables(root) -> int:
+def unwrap_layout_tables(root) -> None:
     """Tables used to lay out a page become plain blocks, so the paragraphs in their cells stay
     paragraphs (trafilatura renders a table cell as one line). A table is layout when it holds
     another table, or a cell of it holds two or more text blocks, or a sentence-long run of text
     broken by <br>. A data table (figures, a 行政处罚信息公开表: short cells, at most one
     paragraph each) stays a table."""
-    n = 0
     for table in list(root.iter("table")):
         if table.getparent() is None or not _layout(table):
             continue
@@ -151,8 +150,6 @@ def unwrap_layout_tables(root) -> int:
                 el.tag = "div"
                 for attr in ("colspan", "rowspan", "width", "height", "valign", "align"):
                     el.attrib.pop(attr, None)
-        n += 1
-    return n
 
 
 def _own_table(el, table) -> bool:

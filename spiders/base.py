@@ -221,17 +221,17 @@ class PortalSpider(ArchiveSpider):
         """(detail URL, date if the list shows one) for the detail links of the list's own block:
         the family's list container, else the element holding most of the page's detail links
         (side boxes of other channels carry such links too, and are left out)."""
-        links = [a for a in response.xpath("//a[@href]")
-                 if self._is_detail(response.urljoin(a.attrib["href"]))]
-        links = _in_list_block(response, links, self.portal.list_container)
-        out, seen = [], set()
-        for a in links:
+        entries = []
+        for a in response.xpath("//a[@href]"):
             url = response.urljoin(a.attrib["href"])
-            if url in seen:
-                continue
-            seen.add(url)
-            context = " ".join(a.xpath("./ancestor::*[self::li or self::tr][1]//text()").getall())
-            out.append((url, iso_date(context) or _date_from_url(url)))
+            if self._is_detail(url):
+                row = " ".join(a.xpath("./ancestor::*[self::li or self::tr][1]//text()").getall())
+                entries.append((a.root, url, iso_date(row)))
+        out, seen = [], set()
+        for _, url, when in _in_list_block(response, entries, self.portal.list_container):
+            if url not in seen:
+                seen.add(url)
+                out.append((url, when or _date_from_url(url)))
         return out
 
     def _is_detail(self, url: str) -> bool:
@@ -367,25 +367,25 @@ def _is_page_link(url: str, current: str, href: str | None = None) -> bool:
     return _page_key(url) != _page_key(current)
 
 
-def _in_list_block(response, links: list, container: str | None) -> list:
-    """The links inside the list's own block: the family's container if it holds any, else the
-    innermost element holding at least 60% of them (of the dated ones, where the list shows dates)."""
+def _in_list_block(response, entries: list, container: str | None) -> list:
+    """The (element, URL, row date) entries inside the list's own block: the family's container
+    if it holds any, else the innermost element holding at least 60% of them (of the dated
+    ones, where the list shows dates)."""
     if container:
         members = {el for b in response.xpath(container) for el in b.root.iter()}
-        inside = [a for a in links if a.root in members]
+        inside = [e for e in entries if e[0] in members]
         if inside:
             return inside
-    if len(links) < 3:
-        return links
-    dated = [a for a in links if iso_date(" ".join(a.xpath("./ancestor::*[self::li or self::tr][1]//text()").getall()))]
+    if len(entries) < 3:
+        return entries
+    pool = [e for e in entries if e[2]] or entries      # a list shows its entries' dates; a side box seldom does
     counts: dict = {}
-    for a in dated if dated else links:     # a list shows its entries' dates; a side box seldom does
-        for anc in a.root.iterancestors():
+    for el, _, _ in pool:
+        for anc in el.iterancestors():
             counts[anc] = counts.get(anc, 0) + 1
-    need = 0.6 * len(dated if dated else links)
-    best = max((el for el, n in counts.items() if n >= need), key=lambda el: sum(1 for _ in el.iterancestors()))
+    best = max((el for el, n in counts.items() if n >= 0.6 * len(pool)), key=lambda el: sum(1 for _ in el.iterancestors()))
     members = set(best.iter())
-    return [a for a in links if a.root in members]
+    return [e for e in entries if e[0] in members]
 
 
 def part_urls(response) -> list[str]:
