@@ -202,6 +202,16 @@ class Handler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(body)
 
+    def _send_gzipped(self, data: bytes, ctype: str, head: bool) -> None:
+        """A 200 whose body is already gzip data, sent as it is (a bomb, a stream cut short)."""
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(data)
+
     # ---------------------------------------------------------------------------------------
     def _fault(self, f: dict, page, head: bool) -> int:
         name = f["fault"]
@@ -251,14 +261,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, big, ctype, head=head)
             return 200
         if name == "gzip_bomb":
-            bomb = _gzip_bomb(int(f.get("size_mb", 64)))
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(bomb)))
-            self.end_headers()
-            if not head:
-                self.wfile.write(bomb)
+            self._send_gzipped(_gzip_bomb(int(f.get("size_mb", 64))), "text/html; charset=utf-8", head)
             return 200
         if name == "redirect_loop":
             _, path = self._target()   # two URLs that redirect to each other forever
@@ -267,14 +270,7 @@ class Handler(BaseHTTPRequestHandler):
             return 302
         if name == "gzip_truncate":
             cut = gzip.compress(body, compresslevel=5, mtime=0)
-            cut = cut[: len(cut) * 2 // 3]
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(cut)))
-            self.end_headers()
-            if not head:
-                self.wfile.write(cut)
+            self._send_gzipped(cut[: len(cut) * 2 // 3], ctype, head)
             return 200
         if name == "close_early":
             self.send_response(200)
