@@ -444,10 +444,11 @@ class Archive:
     # -----------------------------------------------------------------------------------------
     # blobs
     # -----------------------------------------------------------------------------------------
-    def put_blob(self, body: bytes, site: str | None = None, previous: str | None = None) -> str:
+    def put_blob(self, body: bytes, site: str | None = None, previous: str | None = None, sha: str | None = None) -> str:
         """Store a raw body once. ``previous``: the same document's last body, to store this one as a
-        delta against (a page that changed only its view counter then costs a few bytes)."""
-        sha = hashlib.sha256(body).hexdigest()
+        delta against (a page that changed only its view counter then costs a few bytes). ``sha``:
+        the body's sha256, when the caller has it already."""
+        sha = sha or hashlib.sha256(body).hexdigest()
         if self.conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)).fetchone():
             return sha
         codec, data = self._compress(body, site, previous)
@@ -605,7 +606,7 @@ class Archive:
             last = doc_row and self.conn.execute(
                 "SELECT blob_sha256 FROM fetches WHERE document_id = ? AND blob_sha256 IS NOT NULL "
                 "ORDER BY id DESC LIMIT 1", (doc_row[0],)).fetchone()
-            blob = self.put_blob(body, site, last[0] if last else None)
+            blob = self.put_blob(body, site, last[0] if last else None, sha)
         fetch = dict(run_id=run_id, url=url, fetched_at=fetched_at, http_status=status, etag=headers.get("etag"),
                      last_modified=headers.get("last-modified"), bytes=len(body) if body is not None else None,
                      duration_ms=duration_ms, blob_sha256=blob, document_id=doc_row[0] if doc_row else None)
