@@ -7,7 +7,7 @@ REPLICA := http://127.0.0.1:$(PORT)
 DB      ?= data/govarchive.db
 PORTALS := panjin shuangtaizi chongqing_kjj linyi_kjj linyi_fgw suzhou_kjj
 
-.PHONY: install demo test test-long bench eval manifest clean
+.PHONY: install demo test test-long bench bench-attachments eval manifest clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv .venv
@@ -20,6 +20,10 @@ install: $(STAMP)
 test: $(STAMP)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  echo "browser test skipped: it needs Chromium (apt install chromium chromium-driver fonts-noto-cjk)"
+	@command -v soffice >/dev/null || \
+	  echo "DOC/WPS attachment tests skipped: the replica writes those files with LibreOffice (apt install libreoffice-writer-nogui)"
+	@command -v tesseract >/dev/null || \
+	  echo "OCR test skipped: it needs Tesseract (apt install tesseract-ocr tesseract-ocr-chi-sim)"
 	$(PY) -m pytest -q
 
 test-long: $(STAMP)
@@ -27,6 +31,10 @@ test-long: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+# Attachment text extraction per format (files/s, MB/s) and the archive size attachments add.
+bench-attachments: $(STAMP)
+	$(PY) -m bench.attachments
 
 # Extraction quality on every set (the replica, and ../shared/corpus: realworld, cwce, aeb) beside
 # bare trafilatura and readability-lxml. `make eval V=-v` adds per-page detail.

@@ -55,7 +55,7 @@ def fts_query(query: str) -> tuple[str, list[str]]:
 
 
 def search(archive, query: str, limit: int = 20, **filters) -> list[dict]:
-    """Hits with snippets, title matches first, then newest first: [{url, site, title, version, in_title,
+    """Hits with snippets, title matches first, then newest first: [{url, site, kind, title, version, in_title,
     snippet}]. ``filters``: site, kind, published_since, published_until (as store.filter_sql)."""
     from .store import filter_sql
     if limit < 1:
@@ -74,15 +74,15 @@ def search(archive, query: str, limit: int = 20, **filters) -> list[dict]:
             "v.published_date DESC, d.id DESC", [match, *args, match]).fetchall()
     hits = []
     for (doc_id,) in ids:       # in rank order; fetched one by one, as far as the limit needs
-        url, s, title, number, text = archive.conn.execute(
-            "SELECT d.url, d.site, v.title, v.number, coalesce(v.text_simplified, v.text) FROM documents d "
+        url, s, kind, title, number, text = archive.conn.execute(
+            "SELECT d.url, d.site, d.kind, v.title, v.number, coalesce(v.text_simplified, v.text) FROM documents d "
             "JOIN versions v ON v.document_id = d.id AND v.number = d.latest_version WHERE d.id = ?",
             (doc_id,)).fetchone()
         title_s = re.sub(r"\s+", "", t2s().convert(title or "")).lower()
         hay = title_s + "\n" + re.sub(r"\s+", "", text or "").lower()
         if not all(p in hay for p in phrases if p):
             continue
-        hits.append({"url": url, "site": s, "title": title, "version": number,
+        hits.append({"url": url, "site": s, "kind": kind, "title": title, "version": number,
                      "in_title": all(p in title_s for p in phrases if p),
                      "snippet": snippet(text or t2s().convert(title or ""), phrases)})
         if len(hits) >= limit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -312,9 +313,16 @@ def render(res: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_readme(res: dict) -> None:
+    """The table and notes, keeping the sections other scripts write (between begin/end markers)."""
+    old = README.read_text(encoding="utf-8") if README.exists() else ""
+    sections = [m.group(0) for m in re.finditer(r"(?s)<!-- begin (\S+) -->.*?<!-- end \1 -->\n", old)]
+    README.write_text(render(res) + "".join("\n" + s for s in sections), encoding="utf-8")
+
+
 def main() -> None:
     if "--render" in sys.argv:      # rewrite bench/README.md from results.json without measuring again
-        README.write_text(render(json.loads(RESULTS.read_text(encoding="utf-8"))), encoding="utf-8")
+        write_readme(json.loads(RESULTS.read_text(encoding="utf-8")))
         return
     t0 = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="govarchive-bench-"))
@@ -329,8 +337,10 @@ def main() -> None:
         res["seconds"] = time.perf_counter() - t0
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    old = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    res.update({k: v for k, v in old.items() if k not in res})      # figures other scripts measure
     RESULTS.write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    README.write_text(render(res), encoding="utf-8")
+    write_readme(res)
     print(README.read_text(encoding="utf-8"))
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from . import attachments as A
 from . import cleaning as C
 from . import metadata as M
 from .encoding import charset_from_content_type, damage, decode
@@ -61,10 +62,22 @@ def extractor_version() -> str:
 PART_MARK = b"\n<!--govarchive:next-part-->\n"
 
 
-def extract(body: bytes | str, url: str, encoding: str | None = None) -> Document:
+def extract(body: bytes | str, url: str, encoding: str | None = None, ocr: bool = False) -> Document:
     """Extract one page. ``encoding`` is the HTTP charset (or a Content-Type value) if known.
     A body of several parts joined by PART_MARK (an article a CMS split over pages, archived
-    together) is one document: its parts' texts in order, title and metadata from the first."""
+    together) is one document: its parts' texts in order, title and metadata from the first.
+    An attachment (PDF, Word, WPS, spreadsheet, OFD) is read by its format's reader; ``ocr``:
+    a scanned PDF's images go to Tesseract."""
+    if isinstance(body, bytes):
+        fmt = A.sniff(body, url)
+        if fmt is None and A.claimed(url, encoding) and b"<" not in body[:1024]:
+            raise ExtractionError(f"broken file: the link says {A.claimed(url, encoding).upper()}, "
+                                  "the bytes are no such file")
+        if fmt:
+            try:
+                return _extract_file(body, url, fmt, ocr)
+            except A.FileError as e:
+                raise ExtractionError(str(e)) from e
     if isinstance(body, bytes) and PART_MARK in body:
         return _extract_parts(body.split(PART_MARK), url, encoding)
     text, enc = _to_text(body, encoding)
@@ -137,10 +150,30 @@ def _extract_parts(parts: list[bytes], url: str, encoding: str | None) -> Docume
                    flags=dict(first.flags, parts=len(docs), no_main_text=not text))
 
 
-def extract_or_error(body: bytes | str, url: str, encoding: str | None = None) -> tuple[Document | None, str | None]:
+def _extract_file(body: bytes, url: str, fmt: str, ocr: bool) -> Document:
+    """An attachment as a document: its text lines, the title its properties give (else its
+    first line), and its format. A file with no text (a scan) keeps its bytes' hash in its
+    metadata, so a new scan is still a new version."""
+    import hashlib
+    title, lines, facts = A.read(body, fmt, ocr)
+    if title and (title.lower() in ("untitled", "无标题") or title.lower().endswith((".doc", ".docx", ".wps"))):
+        title = None
+    title = title or (lines[0][:120] if lines else urlsplit(url).path.rsplit("/", 1)[-1])
+    text = "\n".join(lines)
+    meta = {} if text else {"sha256": hashlib.sha256(body).hexdigest()}
+    flags = dict(facts, format=fmt, no_main_text=not text)
+    script = script_of(text)
+    simplified = C.t2s().convert(text) if script == "traditional" else text
+    return Document(url=url, title=title, text=text, text_simplified=simplified, script=script,
+                    published_date=None, metadata=meta, reply=None, flags=flags,
+                    extractor_version=extractor_version())
+
+
+def extract_or_error(body: bytes | str, url: str, encoding: str | None = None,
+                     ocr: bool = False) -> tuple[Document | None, str | None]:
     """(document, None), or (None, a clear message): for crawls, where one bad page must not stop the rest."""
     try:
-        return extract(body, url, encoding), None
+        return extract(body, url, encoding, ocr), None
     except ExtractionError as e:
         return None, f"extraction failed: {e}"
     except Exception as e:  # noqa: BLE001 - hostile input: report it, keep crawling
@@ -201,9 +234,13 @@ def _parser() -> etree.HTMLParser:
 
 
 def _script(root) -> str:
-    """'traditional' when the page's Han text changes under t2s noticeably, else 'simplified'."""
     body = root.find("body")
-    sample = "".join(HAN.findall((body if body is not None else root).text_content()))[:6000]
+    return script_of((body if body is not None else root).text_content())
+
+
+def script_of(text: str) -> str:
+    """'traditional' when the Han text changes under t2s noticeably, else 'simplified'."""
+    sample = "".join(HAN.findall(text))[:6000]
     if len(sample) < 4:
         return "simplified"
     conv = C.t2s().convert(sample)

@@ -57,6 +57,17 @@ def due(last_checked: datetime, last_changed: datetime, at: datetime, minimum: f
     return (at - last_checked).total_seconds() >= wait
 
 
+def revisit_due(crawler, url: str) -> bool:
+    """Is an archived document due for a check under the revisit policy? (New ones always are.)"""
+    s = crawler.settings
+    minimum = s.getfloat("REVISIT_MIN")
+    if minimum <= 0:
+        return True
+    times = archive_for(crawler).check_times(url)
+    return times is None or due(*(datetime.fromisoformat(t) for t in times), datetime.now(timezone.utc),
+                                minimum, s.getfloat("REVISIT_MAX"), s.getfloat("REVISIT_FACTOR"))
+
+
 class RevisitPolicyMiddleware(BaseSpiderMiddleware):
     """A spider middleware: drop requests for archived detail pages not due for a check yet
     (adaptive revisiting), before they are scheduled, as scrapy-deltafetch drops seen ones.
@@ -72,19 +83,13 @@ class RevisitPolicyMiddleware(BaseSpiderMiddleware):
 
     def __init__(self, crawler):
         super().__init__(crawler)
-        s = crawler.settings
-        self.minimum, self.maximum = s.getfloat("REVISIT_MIN"), s.getfloat("REVISIT_MAX")
-        self.factor = s.getfloat("REVISIT_FACTOR")
+        self.minimum = crawler.settings.getfloat("REVISIT_MIN")
         if self.minimum <= 0:
             raise NotConfigured
         crawler.signals.connect(self.report, signal=signals.spider_closed)
 
     def get_processed_request(self, request, response):
-        if not request.meta.get("conditional"):
-            return request
-        times = archive_for(self.crawler).check_times(request.url)
-        if times is None or due(*(datetime.fromisoformat(t) for t in times), datetime.now(timezone.utc),
-                                self.minimum, self.maximum, self.factor):
+        if not request.meta.get("conditional") or revisit_due(self.crawler, request.url):
             return request
         self.crawler.stats.inc_value("govarchive/not_due")
         return None
@@ -356,8 +361,11 @@ HOME_PATHS = ("", "/", "/index.html", "/index.htm", "/index.shtml", "/index.jsp"
 def refusal(request, response) -> tuple[str, str] | None:
     """('blocked' | 'soft_404', why) for a response that is not the page asked for, else None."""
     from .rules import rules
+    from archive.imports import not_html
     rc = rules().challenge
     head = response.body[:20000]
+    if response.status == 200 and head and not_html(head):
+        return None         # a PDF, an Office file, an image: never a challenge or not-found page
     text = head.decode("utf-8", "ignore") + head.decode("gb18030", "ignore")
     if response.status in rc["script_statuses"] and any(m in text for m in rc["script_markers"]):
         return "blocked", f"HTTP {response.status} anti-bot challenge (a script that sets a cookie): not archived"

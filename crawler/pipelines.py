@@ -1,4 +1,5 @@
-"""Item pipelines: extraction, then the archive. The last one hands feeds the extracted document."""
+"""Item pipelines: extraction, the attachments a page links, then the archive. The last one hands
+feeds the extracted document."""
 from __future__ import annotations
 
 import logging
@@ -7,12 +8,12 @@ from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
 
 from scrapy import logformatter
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
-from archive.store import Archive, ArchiveWriteError, default_path
+from archive.store import Archive, ArchiveError, ArchiveWriteError, default_path
 
 from .extract import extract_or_error
 from .items import PageItem
@@ -118,7 +119,7 @@ class _OverTime(BaseException):
     """Raised by the alarm in the middle of an extraction (not an Exception: nothing may catch it)."""
 
 
-def extract_within(body: bytes, url: str, ctype: str | None, limit: float):
+def extract_within(body: bytes, url: str, ctype: str | None, limit: float, ocr: bool = False):
     """extract_or_error, stopped after ``limit`` seconds of its own work (a SIGALRM timer in the
     process that extracts, so time spent queued for a worker does not count)."""
     import signal
@@ -126,11 +127,11 @@ def extract_within(body: bytes, url: str, ctype: str | None, limit: float):
     def expire(signum, frame):
         raise _OverTime
     if limit <= 0:
-        return extract_or_error(body, url, ctype)
+        return extract_or_error(body, url, ctype, ocr)
     old = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
-        return extract_or_error(body, url, ctype)
+        return extract_or_error(body, url, ctype, ocr)
     except _OverTime:
         return None, f"extraction took longer than {limit:g} s (EXTRACTION_TIMEOUT)"
     finally:
@@ -194,17 +195,19 @@ class ExtractionPipeline:
     """
     TRIES = 3
 
-    def __init__(self, workers: int, timeout: float, stats):
+    def __init__(self, workers: int, timeout: float, stats, ocr: bool = False):
         self.workers = workers
         self.timeout = timeout
         self.stats = stats
+        self.ocr = ocr
         self.pool: _Pool | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         n = crawler.settings.get("EXTRACTION_WORKERS")
         return cls(max(1, (os.cpu_count() or 2) - 1) if n is None else int(n),
-                   crawler.settings.getfloat("EXTRACTION_TIMEOUT", 60.0), crawler.stats)
+                   crawler.settings.getfloat("EXTRACTION_TIMEOUT", 60.0), crawler.stats,
+                   crawler.settings.getbool("ATTACHMENT_OCR", False))
 
     def open_spider(self, spider=None):
         if not self.workers:
@@ -232,10 +235,10 @@ class ExtractionPipeline:
         for _ in range(self.TRIES):
             executor = self.pool.executor if self.pool else None
             if executor is None:
-                item.document, item.error = extract_within(item.body, item.url, ctype, self.timeout)
+                item.document, item.error = extract_within(item.body, item.url, ctype, self.timeout, self.ocr)
                 return item
             try:
-                d = _deferred(executor.submit(extract_within, item.body, item.url, ctype, self.timeout))
+                d = _deferred(executor.submit(extract_within, item.body, item.url, ctype, self.timeout, self.ocr))
                 if self.timeout > 0:        # a worker stuck where its alarm cannot reach (inside C code)
                     from twisted.internet import reactor
                     d.addTimeout(max(60.0, 4 * self.timeout), reactor)
@@ -252,6 +255,51 @@ class ExtractionPipeline:
                 item.error = f"extraction took longer than {max(60.0, 4 * self.timeout):g} s and was stopped"
                 return item
         item.error = f"the extraction worker died {self.TRIES} times on this page"
+        return item
+
+
+class AttachmentsPipeline:
+    """Fetch the files (附件) an archived page links, on the same crawl, each once per crawl.
+
+    A page fetched in full links the files its extraction found; a page that answered 304 the
+    files of its archived version. Each file goes through the revisit policy (a file checked
+    recently is not due) and is then requested like a page; its document has kind ``attachment``.
+    ATTACHMENTS_ENABLED = False turns this off.
+    """
+
+    def __init__(self, crawler):
+        if not crawler.settings.getbool("ATTACHMENTS_ENABLED", True):
+            raise NotConfigured
+        self.crawler = crawler
+        self.seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item, spider=None):
+        if not isinstance(item, PageItem) or item.kind == "attachment" or item.error:
+            return item
+        if item.status == 200 and item.document is not None:
+            urls = [a["url"] for a in item.document.attachments]
+        elif item.status == 304:
+            try:
+                urls = [a["url"] for a in archive_for(self.crawler).version(item.url, content=True)["attachments"]]
+            except ArchiveError:
+                urls = []
+        else:
+            return item
+        spider = spider or self.crawler.spider
+        from .middlewares import revisit_due
+        for url in urls:
+            if url in self.seen or not url.startswith(("http://", "https://")):
+                continue
+            self.seen.add(url)
+            if not revisit_due(self.crawler, url):
+                self.crawler.stats.inc_value("govarchive/not_due")
+                continue
+            self.crawler.stats.inc_value("govarchive/attachments_requested")
+            self.crawler.engine.crawl(spider.attachment_request(url))
         return item
 
 

@@ -62,15 +62,30 @@ class ArchiveSpider(scrapy.Spider):
         return Request(url, callback=self.parse_detail, errback=self.failed, priority=1, dont_filter=True,
                        meta={"conditional": True, "kind": kind, "handle_httpstatus_list": [304, 404, 410]})
 
-    def parse_detail(self, response):
+    def attachment_request(self, url: str) -> Request:
+        """A file a page links (附件): fetched like a page (robots, politeness, conditional, revisit
+        policy), from any public host, up to ATTACHMENT_MAXSIZE bytes."""
+        size = self.settings.getint("ATTACHMENT_MAXSIZE", 50 * 1024 * 1024)
+        return Request(url, callback=self.parse_attachment, errback=self.failed, priority=0, dont_filter=True,
+                       meta={"conditional": True, "kind": "attachment", "allow_offsite": True,
+                             "download_maxsize": size, "download_warnsize": size,
+                             "handle_httpstatus_list": [304, 404, 410]})
+
+    def parse_attachment(self, response):
+        yield self.page_item(response)
+
+    def page_item(self, response) -> PageItem:
         headers = {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
         latency = response.meta.get("download_latency")
         refused, why = response.meta.get("refused") or (None, None)
-        item = PageItem(url=_asked(response.request), status=response.status,
+        return PageItem(url=_asked(response.request), status=response.status,
                         body=response.body if response.status == 200 else None,
                         headers=headers, kind=response.meta.get("kind"), error=why, refused=refused,
                         duration_ms=int(latency * 1000) if latency is not None else None)
-        parts = part_urls(response) if response.status == 200 and not refused else []
+
+    def parse_detail(self, response):
+        item = self.page_item(response)
+        parts = part_urls(response) if response.status == 200 and not item.refused else []
         if parts:       # an article split over pages: its parts are fetched and archived as one body
             yield self.part_request(item, [response.body], parts)
             return
@@ -392,7 +407,7 @@ def part_urls(response) -> list[str]:
     """The further pages of an article a CMS split: links from the page to {stem}-{k}.html (PHP168
     P8) or {stem}_{k}.html (TRS), in order."""
     stem = response.url.split("?", 1)[0]
-    if not stem.endswith((".html", ".htm")):
+    if not stem.endswith((".html", ".htm")) or not isinstance(response, scrapy.http.TextResponse):
         return []
     base, ext = stem.rsplit(".", 1)
     rx = re.compile(re.escape(base) + r"[-_](\d{1,3})\." + ext + "$")

@@ -47,3 +47,14 @@ def control(replica, what: str = "state", body: dict | None = None):
         return r.status, json.loads(r.read() or b"null")
     finally:
         conn.close()
+
+
+PAGES = "SELECT url FROM documents WHERE kind IS NOT 'attachment'"     # the files pages link: test_attachments.py
+
+
+def page_urls(a) -> set[str]:
+    return {r[0] for r in a.conn.execute(PAGES)}
+
+
+def page_versions(a) -> int:
+    return a.conn.execute(f"SELECT count(*) FROM versions WHERE document_id IN (SELECT id {PAGES[10:]})").fetchone()[0]

@@ -11,7 +11,7 @@ from archive.export import export, records
 from archive.imports import import_warc
 from archive.integrity import reextract, verify
 from archive.search import SearchError, search
-from archive.store import ArchiveError
+from archive.store import SCHEMA_VERSION, ArchiveError
 from tests.helpers import Archive
 from seeds.replica import site
 
@@ -275,16 +275,18 @@ def test_archive_at_an_older_schema_version_opens_after_migration(tmp_path, vers
     assert old.schema_version() == version
     old.conn.execute("INSERT INTO documents (url, site, kind, first_seen, last_seen, status, latest_version) VALUES "
                      "('https://kjj.cq.gov.cn/x.html', 'chongqing_kjj', 'policy', '2020', '2020', 'active', 1)")
-    old.conn.execute("INSERT INTO versions (document_id, number, fetched_at, status, title, text, content_hash) "
-                     "VALUES (1, 1, '2020-01-01', 'active', '旧标题', '科技创新的旧版本正文', 'x')")
+    old.conn.execute("INSERT INTO versions (document_id, number, fetched_at, status, title, text, content_hash, "
+                     "attachments) VALUES (1, 1, '2020-01-01', 'active', '旧标题', '科技创新的旧版本正文', 'x', "
+                     "'[{\"url\": \"https://kjj.cq.gov.cn/P0.pdf?b=2&a=1\", \"name\": \"附件.pdf\"}]')")
     old.conn.execute("INSERT INTO fetches (url, fetched_at, http_status, outcome, version_id) VALUES "
                      "('https://kjj.cq.gov.cn/x.html', '2020-01-01', 200, 'new_version', 1)")
     old.conn.execute("INSERT INTO fetches (url, fetched_at, http_status, outcome, error) VALUES "
                      "('https://kjj.cq.gov.cn/broken.html', '2020-01-02', 500, 'error', 'HTTP 500')")
     old.close()
     with Archive(path) as a:
-        assert a.schema_version() == 3
+        assert a.schema_version() == SCHEMA_VERSION
         assert a.versions("https://kjj.cq.gov.cn/x.html")[0]["text"] == "科技创新的旧版本正文"
+        assert [p["url"] for p in a.parents("https://kjj.cq.gov.cn/P0.pdf?a=1&b=2")] == ["https://kjj.cq.gov.cn/x.html"]
         assert [h["url"] for h in search(a, "旧版本")] == ["https://kjj.cq.gov.cn/x.html"]
         assert [h["version"] for h in a.history("https://kjj.cq.gov.cn/x.html")] == [1]
         assert [r[0] for r in a.conn.execute("SELECT url FROM fetch_log ORDER BY id")] == [

@@ -13,6 +13,9 @@ from tests.helpers import Archive, control
 from spiders.base import TrsWcmSpider, VsbSpider, trs_page_count
 from tests.crawl import PORTALS, crawl
 
+PAGE_KINDS = "SELECT url, kind FROM documents WHERE kind IS NOT 'attachment'"     # files: test_attachments.py
+PAGES = "SELECT url FROM documents WHERE kind IS NOT 'attachment'"
+
 
 def expected(manifest, portal: str) -> dict[str, str]:
     return {d["url"]: d["kind"] for d in manifest["documents"]
@@ -30,7 +33,7 @@ def test_every_family_finds_every_detail_page_on_real_pager_markup(replica, tmp_
             crawl(portal, replica, db, "-s", "REVISIT_MIN=0", "-a", "revisit=0")
             want = expected(manifest, portal)
             with Archive(db) as a:
-                got = dict(a.conn.execute("SELECT url, kind FROM documents"))
+                got = dict(a.conn.execute(PAGE_KINDS))
             assert set(got) == set(want), (portal, pagers, set(want) ^ set(got))
             assert got == want, (portal, pagers)        # no side-box page took this list's kind
             lists = Counter(e["path"] for e in control(replica, "log")[1] if not re.search(
@@ -64,9 +67,9 @@ def test_a_pager_that_loops_and_a_list_without_end_both_stop(replica, tmp_path, 
     extra = [e["path"] for e in endless if "?page=" in e["path"]]
     assert 0 < len(extra) <= 2, extra          # two pages that add nothing, then the list stops
     with Archive(tmp_path / "p.db") as a:
-        assert {r[0] for r in a.conn.execute("SELECT url FROM documents")} == set(expected(manifest, "panjin"))
+        assert {r[0] for r in a.conn.execute(PAGES)} == set(expected(manifest, "panjin"))
     with Archive(tmp_path / "s.db") as a:
-        assert {r[0] for r in a.conn.execute("SELECT url FROM documents")} == set(expected(manifest, "shuangtaizi"))
+        assert {r[0] for r in a.conn.execute(PAGES)} == set(expected(manifest, "shuangtaizi"))
     assert "Traceback" not in run.log
 
 
@@ -125,5 +128,5 @@ def test_hanweb_lists_come_from_the_page_s_datastore_and_dataproxy(replica, tmp_
     paths = [e["path"] for e in control(replica, "log")[1]]
     assert any("/module/web/jpage/dataproxy.jsp?page=2&" in p for p in paths)
     with Archive(tmp_path / "a.db") as a:
-        got = dict(a.conn.execute("SELECT url, kind FROM documents"))
+        got = dict(a.conn.execute(PAGE_KINDS))
     assert got == expected(manifest, "suzhou_kjj")

@@ -10,7 +10,7 @@ import sys
 import time
 
 from archive.integrity import verify
-from tests.helpers import Archive, control
+from tests.helpers import Archive, control, page_urls, page_versions
 from tests.crawl import ENV, ROOT, start
 
 SLOW = [{"match": r"/(html/\d+/\d{4}-\d\d-\d\d/content-\d+\.html|info/\d+/\d+\.htm)$", "fault": "slow", "delay": 0.02}]
@@ -91,5 +91,5 @@ def test_two_crawls_writing_one_archive(replica, tmp_path, manifest):
             and d["epochs"]["1"] and not d["robots_disallowed"]}
     with Archive(db) as arc:
         assert verify(arc) == []
-        assert {r[0] for r in arc.conn.execute("SELECT url FROM documents")} == want
-        assert arc.stats()["versions"] == len(want)
+        assert page_urls(arc) == want
+        assert page_versions(arc) == len(want)

@@ -52,7 +52,7 @@ def faulty(tmp_path_factory, manifest):
     ("503", r"HTTP 503"), ("timeout", r"TimeoutError|took longer"), ("reset", r"Connection|ResponseFailed|lost"),
     ("truncate", r"ResponseFailed|PotentialDataLoss|DataLoss|lost"), ("empty", r"empty body"),
     ("huge", r"Cancel|maxsize|MAXSIZE|larger than|exceeds"), ("gzip_bomb", r"[Dd]ecompress|maxsize|MAXSIZE|exceeds|larger"),
-    ("redirect_loop", r"redirect"), ("pdf", r"not HTML"),
+    ("redirect_loop", r"redirect"), ("pdf", r"broken PDF file"),
 ])
 def test_bad_urls_get_an_error_row_with_a_clear_message(faulty, name, message):
     url = faulty["target"][name]
