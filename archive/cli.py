@@ -17,7 +17,7 @@ from .text import visible
 
 DB_HELP = "Archive file (default: $GOVARCHIVE_DB or ./data/govarchive.db); also accepted before the command."
 FORMATS = ("table", "json", "nl", "csv", "tsv")
-KINDS = ("cppcc_reply", "npc_reply", "reply", "policy", "document")
+KINDS = ("cppcc_reply", "npc_reply", "reply", "policy", "document", "attachment")
 
 
 def db_option(f):
@@ -226,7 +226,8 @@ def history(db, url, fmt):
 @click.option("--version", "number", type=int, help="Version number (default: the latest with content).")
 @click.option("--raw", is_flag=True, help="Print the stored raw response body instead.")
 def show(db, url, number, raw):
-    """One version of a document as JSON (or its raw body)."""
+    """One version of a document as JSON (or its raw body). A page lists the files it links with
+    their archived versions; a file (kind attachment) lists the pages that link it."""
     with open_archive(db, readonly=True) as a:
         v = a.version(url, number, content=number is None)
         if raw:
@@ -236,6 +237,10 @@ def show(db, url, number, raw):
             return
         doc = a.document(url)
         v["document_status"] = doc["status"]
+        if v["attachments"]:
+            v["attachments"] = a.attachments(url, v["number"])
+        if doc["kind"] == "attachment":
+            v["parents"] = a.parents(url)
         emit(v)
 
 
@@ -288,7 +293,7 @@ def search(db, fmt, query, site, kind, published_since, published_until, limit):
             raise click.ClickException(str(e)) from e
     for h in hits:
         h["match"] = "title" if h["in_title"] else "text"
-    print_rows(hits, ["match", "url", "site", "title", "snippet"], fmt)
+    print_rows(hits, ["match", "url", "site", "kind", "title", "snippet"], fmt)
     if not hits:
         click.echo("no results", err=True)
 
@@ -376,6 +381,66 @@ def import_warc(db, create, files):
 
 @main.command()
 @db_option
+@click.option("--health", is_flag=True, help="Per portal: last successful crawl, documents, days since a new one, "
+                                              "error and blocked rates; flag the stale ones.")
+@click.option("--stale-days", default=7, show_default=True, type=click.IntRange(min=1),
+              help="--health flags a portal with no new document for this many days.")
+@output_options
+def portals(db, health, stale_days, fmt):
+    """The configured portals; with --health, how each one's crawls are going. A portal whose
+    spider a redesign broke shows up as stale within --stale-days."""
+    from crawler.portals import portals as configured
+    conf = configured()
+    if not health:
+        print_rows([{"portal": k, "family": p.family, "name": p.name, "base": p.base} for k, p in conf.items()],
+                   ["portal", "family", "name", "base"], fmt)
+        return
+    with open_archive(db, readonly=True) as a:
+        rows = {r["portal"]: r for r in a.health(stale_days)}
+    for key in conf:
+        rows.setdefault(key, {"portal": key, "last_success": None, "documents": 0, "last_new": None,
+                              "days_since_new": None, "error_rate": None, "blocked_rate": None, "stale": True})
+    print_rows(sorted(rows.values(), key=lambda r: r["portal"]),
+               ["portal", "last_success", "documents", "days_since_new", "error_rate", "blocked_rate", "stale"], fmt)
+
+
+@main.command("slice")
+@db_option
+@click.argument("site")
+@click.argument("out", type=click.Path(dir_okay=False))
+def slice_(db, site, out):
+    """Write the slice of one portal's documents that a crawl elsewhere needs (validators, latest
+    versions, check times) to a new file OUT; crawl into it, then `govarchive merge` it back."""
+    from .shards import take_slice
+    with open_archive(db, readonly=True) as a:
+        if site not in a.site_keys():
+            raise click.ClickException(f"no documents of portal {site!r} in {a.path}; portals: "
+                                       f"{', '.join(a.site_keys()) or 'none yet'}")
+        try:
+            emit(take_slice(a, site, out))
+        except ArchiveError as e:
+            raise click.ClickException(str(e)) from e
+
+
+@main.command()
+@db_option
+@CREATE
+@click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def merge(db, create, shards):
+    """Fold crawl shards into the archive, one transaction each. Merging a shard twice changes
+    nothing; history stays in fetch-time order whatever the order of the shards."""
+    from .shards import merge as run
+    with open_archive(db, create=create or None) as a:
+        for f in shards:
+            try:
+                counts = run(a, f)
+            except ArchiveError as e:
+                raise click.ClickException(f"{f}: {e}") from e
+            click.echo(f"{f}\t{json.dumps(counts)}")
+
+
+@main.command()
+@db_option
 @click.option("--site")
 def reextract(db, site):
     """Re-run extraction over stored raw bodies; new versions only where the output changed."""
@@ -444,15 +509,22 @@ def extract(file, url, encoding):
 @click.option("--epoch", default=1, show_default=True, type=click.IntRange(1, 3),
               help="State of the sites: 1, 2 (the manifest's later state), 3 (benchmarks).")
 @click.option("--scale", default=0, help="Generate documents up to this many pages (benchmarks).")
+@click.option("--portals", "n_portals", default=0, type=click.IntRange(min=0),
+              help="Also serve this many synthetic portals, copies of the real ones on hosts of their own.")
+@click.option("--write-portals", type=click.Path(dir_okay=False),
+              help="Write the crawler's entries of the synthetic portals to this TOML file (for GOVARCHIVE_PORTALS).")
 @click.option("--faults", type=click.File("r"), help="JSON list of fault rules (see seeds/replica/server.py).")
 @click.option("--pagers", type=click.Choice(["default", "alt", "alt2", "loop"]), default="default", show_default=True,
               help="Which real CMS pager markup list pages carry (seeds/replica/site.py PAGERS).")
-def replica(port, epoch, scale, faults, pagers):
+def replica(port, epoch, scale, faults, pagers, n_portals, write_portals):
     """Serve the offline replica of every portal on 127.0.0.1."""
     from seeds.replica.server import ReplicaServer
+    from seeds.replica.site import portal_entries
     rules = json.load(faults) if faults else None
+    if write_portals:
+        Path(write_portals).write_text(portal_entries(n_portals), encoding="utf-8")
     try:
-        srv = ReplicaServer(port=port, epoch=epoch, scale=scale, faults=rules, pagers=pagers)
+        srv = ReplicaServer(port=port, epoch=epoch, scale=scale, faults=rules, pagers=pagers, portals=n_portals)
     except OSError as e:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from e
     srv.install_signal_handlers()      # before the port is announced: a SIGTERM right after it stops cleanly

@@ -139,6 +139,13 @@ MIGRATIONS: list[str] = [
         f.http_status, f.outcome, f.error, f.etag, f.last_modified, f.content_type, f.bytes, f.duration_ms,
         f.version_id, f.blob_sha256 FROM fetches f LEFT JOIN documents d ON d.id = f.document_id;
     """,
+    # 4: attachments are documents of their own; ``links`` says which pages ever linked which file
+    # (by the file's canonical URL, so a link is kept before the file is fetched, and after)
+    """
+    CREATE TABLE links (parent_id INTEGER NOT NULL REFERENCES documents(id), url TEXT NOT NULL, name TEXT,
+        PRIMARY KEY (parent_id, url)) WITHOUT ROWID;
+    CREATE INDEX links_url ON links(url);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -153,6 +160,7 @@ def content_hash(title, text, metadata, reply, attachments, published_date) -> s
 
 
 GONE_HASH = "gone"
+ATTACHMENT = "attachment"      # the kind of a linked file's document
 
 
 class Archive:
@@ -274,6 +282,10 @@ class Archive:
                 self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(n + 1),))
             if current < 3 <= target:
                 self._rebuild_search()
+            if current < 4 <= target:
+                for doc_id, atts in self.conn.execute("SELECT document_id, attachments FROM versions "
+                                                      "WHERE attachments IS NOT NULL").fetchall():
+                    self._link(doc_id, json.loads(atts))
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -483,13 +495,14 @@ class Archive:
             else:
                 self._site_blobs[site] = self.conn.execute(
                     "SELECT count(DISTINCT f.blob_sha256) FROM fetches f JOIN documents d ON d.id = f.document_id "
-                    "WHERE d.site = ? AND f.blob_sha256 IS NOT NULL", (site,)).fetchone()[0]
+                    "WHERE d.site = ? AND d.kind IS NOT 'attachment' AND f.blob_sha256 IS NOT NULL", (site,)).fetchone()[0]
         if site in self._site_dict_ids:
             return self._site_dict_ids[site], self._dict(self._site_dict_ids[site])
         self._site_blobs[site] += 1
         if self._site_blobs[site] < DICT_AFTER:
             return None
-        site_blobs = "SELECT DISTINCT f.blob_sha256 FROM fetches f JOIN documents d ON d.id = f.document_id WHERE d.site = ?"
+        site_blobs = ("SELECT DISTINCT f.blob_sha256 FROM fetches f JOIN documents d ON d.id = f.document_id "
+                      "WHERE d.site = ? AND d.kind IS NOT 'attachment'")
         samples = [self.get_blob(sha) for (sha,) in self.conn.execute(
             f"{site_blobs} AND f.blob_sha256 IS NOT NULL ORDER BY f.id DESC LIMIT 256", (site,))]
         try:
@@ -595,18 +608,22 @@ class Archive:
         doc_row = self.conn.execute("SELECT id, status, latest_version, kind FROM documents WHERE url = ?",
                                     (url,)).fetchone()
         sha = hashlib.sha256(body).hexdigest() if body and status == 200 else None
-        if once and doc_row and error is None:
-            dup = self.conn.execute("SELECT id FROM fetches WHERE document_id = ? AND fetched_at = ? AND http_status "
-                                    "IS ? AND blob_sha256 IS ?", (doc_row[0], fetched_at, status, sha)).fetchone()
-            if dup:     # an import of a record already archived: same URL, date and payload
-                return Outcome("duplicate", doc_row[0], None, dup[0], "already archived (same URL, date and body)")
+        if once:
+            same = "document_id = ?" if doc_row else "url = ?"
+            dup = self.conn.execute(f"SELECT id FROM fetches WHERE {same} AND fetched_at = ? AND http_status IS ? "
+                                    "AND blob_sha256 IS ?", (doc_row[0] if doc_row else url, fetched_at, status,
+                                                             sha)).fetchone()
+            if dup:     # a record already archived (an import, a merged shard): same URL, date and payload
+                return Outcome("duplicate", doc_row and doc_row[0], None, dup[0],
+                               "already archived (same URL, date and body)")
         prev, nxt = self._around(doc_row, fetched_at)
         blob = None
         if sha:
             last = doc_row and self.conn.execute(
                 "SELECT blob_sha256 FROM fetches WHERE document_id = ? AND blob_sha256 IS NOT NULL "
                 "ORDER BY id DESC LIMIT 1", (doc_row[0],)).fetchone()
-            blob = self.put_blob(body, site, last[0] if last else None, sha)
+            own = (kind or (doc_row and doc_row[3])) != ATTACHMENT     # files would spoil a dictionary of pages
+            blob = self.put_blob(body, site if own else None, last[0] if last else None, sha)
         fetch = dict(run_id=run_id, url=url, fetched_at=fetched_at, http_status=status, etag=headers.get("etag"),
                      last_modified=headers.get("last-modified"), bytes=len(body) if body is not None else None,
                      duration_ms=duration_ms, blob_sha256=blob, document_id=doc_row[0] if doc_row else None)
@@ -702,7 +719,8 @@ class Archive:
         had_text = prev is not None and prev[4] != "gone" and prev[2]
         if had_text and not document.text:
             return "no main text; the previous version is kept"
-        if had_text and body is not None and b"</html>" not in body[-4096:].lower() \
+        if had_text and body is not None and not document.flags.get("format") \
+                and b"</html>" not in body[-4096:].lower() \
                 and len(document.text) < 0.6 * len(prev[2]):
             return "body ends before </html> and lost most of its text: treated as truncated"
         return None
@@ -728,6 +746,8 @@ class Archive:
             self.conn.execute("UPDATE versions SET number = -number - 1 WHERE document_id = ? AND number >= ?",
                               (doc_id, number))
             self.conn.execute("UPDATE versions SET number = -number WHERE document_id = ? AND number < 0", (doc_id,))
+        if d is not None and d.attachments:
+            self._link(doc_id, d.attachments)
         vid = self.conn.execute(
             "INSERT INTO versions (document_id, number, fetched_at, status, title, text, text_simplified, "
             "published_date, metadata, reply, attachments, flags, extractor_version, content_hash, blob_sha256) "
@@ -740,6 +760,10 @@ class Archive:
             self.conn.execute("UPDATE documents SET latest_version = latest_version + 1 WHERE id = ?", (doc_id,))
         self._touch(doc_id, fetched_at)
         return vid
+
+    def _link(self, doc_id: int, attachments: list[dict]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO links (parent_id, url, name) VALUES (?, ?, ?)",
+                              [(doc_id, self.sites.canonical_url(a["url"]), a.get("name")) for a in attachments])
 
     # -----------------------------------------------------------------------------------------
     # search index: the latest version of each document, as character bigrams
@@ -812,8 +836,28 @@ class Archive:
             out["text_simplified"] = out.get("text")
         return out
 
+    def attachments(self, url: str, number: int | None = None) -> list[dict]:
+        """The files a version of a page links (default: its latest with content), each with the
+        versions the archive holds of it (none: not fetched yet, or it could not be read)."""
+        v = self.version(url, number, content=number is None)
+        return [dict(a, versions=self._file_versions(a["url"])) for a in v["attachments"]]
+
+    def _file_versions(self, url: str) -> list[dict]:
+        return [dict(zip(("version", "fetched_at", "status", "flags"), (n, at, st, json.loads(fl) if fl else {})))
+                for n, at, st, fl in self.conn.execute(
+                    "SELECT v.number, v.fetched_at, v.status, v.flags FROM versions v JOIN documents d ON "
+                    "d.id = v.document_id WHERE d.url = ? ORDER BY v.number", (self.sites.canonical_url(url),))]
+
+    def parents(self, url: str) -> list[dict]:
+        """The pages that link (or once linked) the file at ``url``, with their latest titles."""
+        return list(self.db.query(
+            f"SELECT d.url, l.name, {LAST_TITLE} AS title FROM links l JOIN documents d ON d.id = l.parent_id "
+            "WHERE l.url = ? ORDER BY d.url", [self.sites.canonical_url(url)]))
+
     def active_urls(self, site: str) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT url FROM documents WHERE site = ? AND status = 'active'", (site,))]
+        """The site's pages that are not removed (files are checked through the pages that link them)."""
+        return [r[0] for r in self.conn.execute("SELECT url FROM documents WHERE site = ? AND status = 'active' "
+                                                "AND kind IS NOT 'attachment'", (site,))]
 
     def history(self, url: str) -> list[dict]:
         doc = self.document(url)
@@ -879,6 +923,32 @@ class Archive:
                         "changed": changed or 0, "removed": removed or 0, "unchanged": c.get("unchanged", 0),
                         "not_modified": c.get("not_modified", 0), "not_due": c.get("not_due", 0),
                         "blocked": c.get("blocked", 0), "soft_404": c.get("soft_404", 0), "errors": c.get("error", 0)})
+        return out
+
+    def health(self, stale_days: int = 7, at: str | None = None) -> list[dict]:
+        """Per crawled portal: its last successful crawl (a run that ended having fetched something
+        other than errors and challenges), documents, days since a new one, and the error and
+        blocked rates of its last run. ``stale``: no new document for ``stale_days`` days (a
+        spider a redesign broke finds nothing new)."""
+        at_dt = datetime.fromisoformat(at or now())
+        out = []
+        for spider, in self.conn.execute("SELECT DISTINCT spider FROM runs WHERE spider IS NOT NULL ORDER BY 1").fetchall():
+            last_ok = self.conn.execute(
+                "SELECT max(r.ended) FROM runs r WHERE r.spider = ? AND r.ended IS NOT NULL AND EXISTS (SELECT 1 FROM "
+                "fetches f WHERE f.run_id = r.id AND f.outcome NOT IN ('error', 'blocked'))", (spider,)).fetchone()[0]
+            docs, newest = self.conn.execute(
+                "SELECT count(*), max((SELECT fetched_at FROM versions WHERE document_id = d.id AND number = 1)) "
+                "FROM documents d WHERE d.site = ? AND d.kind IS NOT 'attachment'", (spider,)).fetchone()
+            last_run = self.conn.execute("SELECT max(id) FROM runs WHERE spider = ?", (spider,)).fetchone()[0]
+            n, errors, blocked = self.conn.execute(
+                "SELECT count(*), coalesce(sum(outcome = 'error'), 0), coalesce(sum(outcome = 'blocked'), 0) "
+                "FROM fetches WHERE run_id = ?", (last_run,)).fetchone()
+            days = (at_dt - datetime.fromisoformat(newest)).total_seconds() / 86400 if newest else None
+            out.append({"portal": spider, "last_success": last_ok, "documents": docs, "last_new": newest,
+                        "days_since_new": round(days, 1) if days is not None else None,
+                        "error_rate": round(errors / n, 3) if n else None,
+                        "blocked_rate": round(blocked / n, 3) if n else None,
+                        "stale": days is None or days >= stale_days})
         return out
 
     def site_keys(self) -> list[str]:

@@ -1,6 +1,7 @@
 """Crawl every portal of the replica in one Scrapy process; print totals as JSON on stdout.
 
-``python -m bench.crawl_all REPLICA_URL DB [bare] [SETTING=VALUE …]``: ``bare`` switches off the
+``python -m bench.crawl_all REPLICA_URL DB [bare] [SETTING=VALUE …] [PORTAL …]`` (default: every
+portal of the configuration, GOVARCHIVE_PORTALS included): ``bare`` switches off the
 item pipelines and govarchive's middlewares (a plain link-following crawl of the same pages, what
 `scrapy bench` measures); otherwise the full pipeline runs: extraction and the archive.
 """
@@ -45,7 +46,7 @@ def main() -> None:
         s.set("SPIDER_MIDDLEWARES", {"crawler.middlewares.RevisitPolicyMiddleware": None}, priority="cmdline")
     process = CrawlerProcess(s)
     crawlers = []
-    for p in portals():
+    for p in [r for r in rest if r != "bare" and "=" not in r] or portals():
         c = process.create_crawler(p)
         crawlers.append(c)
         process.crawl(c, revisit="0" if bare else None)

@@ -1,6 +1,8 @@
-"""Portal and CMS-family configuration from portals.toml."""
+"""Portal and CMS-family configuration from portals.toml, and from the files GOVARCHIVE_PORTALS
+names (os.pathsep-separated TOML files of more [portals.*] entries of the same families)."""
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ class Portal:
     detail: re.Pattern
     pagination: str
     list_container: str | None = None
+    cadence: float = 86400.0          # seconds between scheduled crawls (Celery beat): daily by default
 
     def kind_of(self, list_url: str) -> str | None:
         path = urlsplit(list_url).path
@@ -36,9 +39,26 @@ class Portal:
         return None
 
 
+CADENCE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
+
+
+def cadence_seconds(value: str) -> float:
+    """'1d', '12h', '30m', '90s' as seconds."""
+    m = CADENCE.match(str(value).strip())
+    if not m:
+        raise ValueError(f"cadence {value!r}: give a number and s, m, h or d (1d, 12h)")
+    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
 @lru_cache(maxsize=1)
 def portals() -> dict[str, Portal]:
     data = tomllib.loads(PORTALS_FILE.read_text(encoding="utf-8"))
+    for extra in filter(None, os.environ.get("GOVARCHIVE_PORTALS", "").split(os.pathsep)):
+        try:
+            more = tomllib.loads(Path(extra).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise ValueError(f"GOVARCHIVE_PORTALS: cannot read {extra}: {e}") from e
+        data["portals"].update(more.get("portals", {}))
     fams = data["families"]
     out = {}
     for key, p in data["portals"].items():
@@ -47,7 +67,7 @@ def portals() -> dict[str, Portal]:
         out[key] = Portal(key=key, name=p["name"], family=p["family"], base=p["base"].rstrip("/"), host=host,
                           aliases=tuple(p.get("aliases", ())), lists=tuple(p["lists"]),
                           detail=re.compile(fam["detail"]), pagination=fam["pagination"],
-                          list_container=fam.get("list"))
+                          list_container=fam.get("list"), cadence=cadence_seconds(p.get("cadence", "1d")))
     return out
 
 

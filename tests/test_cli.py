@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import main
+from archive.store import SCHEMA_VERSION
 from tests.helpers import Archive
 from seeds.replica import site
 
@@ -43,7 +44,7 @@ def test_help_lists_every_command():
 
 def test_reading_commands(db):
     stats = json.loads(run("stats", "--db", db, "--json").output)
-    assert stats["documents"] > 40 and stats["schema_version"] == 3
+    assert stats["documents"] > 40 and stats["schema_version"] == SCHEMA_VERSION
     assert SEED003 in run("list", "--db", db, "--site", "chongqing_kjj").output
     assert "new_version" in run("history", "--db", db, AMENDED).output
     v = json.loads(run("show", "--db", db, SEED003).output)

@@ -54,6 +54,11 @@ class RequestLog(deque):
             self.count += 1
             self.cond.notify_all()
 
+    def snapshot(self) -> list[dict]:
+        """The entries so far (iterating the deque itself races with the serving threads)."""
+        with self.cond:
+            return list(self)
+
     def wait_for(self, n: int, timeout: float = 60.0, give_up=lambda: False) -> bool:
         """True once ``n`` requests were served in all; False on timeout or when ``give_up()``."""
         deadline = time.monotonic() + timeout
@@ -69,9 +74,11 @@ class RequestLog(deque):
 class State:
     """What the running replica serves: the epoch, the fault rules and the log of requests."""
 
-    def __init__(self, epoch: int = 1, scale: int = 0, faults: list | None = None, pagers: str = "default"):
+    def __init__(self, epoch: int = 1, scale: int = 0, faults: list | None = None, pagers: str = "default",
+                 portals: int = 0):
         self.lock = threading.Lock()
         self.scale = scale
+        self.portals = portals
         self.pagers = pagers
         self.stopping = threading.Event()
         self.log = RequestLog()
@@ -88,7 +95,7 @@ class State:
                 if epoch not in site.SERVED_EPOCHS:
                     raise ValueError(f"epoch must be one of {site.SERVED_EPOCHS}")
                 self.epoch = epoch
-                self.pages = site.build(epoch, self.scale, self.pagers)
+                self.pages = site.build(epoch, self.scale, self.pagers, self.portals)
             if faults is not None:
                 for f in faults:
                     if f.get("fault") not in FAULTS:
@@ -141,6 +148,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         st = self.state
+        t0 = time.time()
         host, path = self._target()
         if host in CONTROL_HOSTS:
             if path.startswith("/_replica/"):
@@ -151,13 +159,10 @@ class Handler(BaseHTTPRequestHandler):
         status = page.status if page else 404
         if fault:
             status = self._fault(fault, page, head)
-            st.log.append({"host": host, "path": path, "method": self.command, "status": status,
-                           "fault": fault["fault"], "t": time.time()})
-            return
+            return self._log(t0, host, path, status, fault=fault["fault"])
         if page is None:
-            st.log.append({"host": host, "path": path, "method": self.command, "status": 404, "t": time.time()})
-            return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html; charset=utf-8",
-                              head=head)
+            self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html; charset=utf-8", head=head)
+            return self._log(t0, host, path, 404)
         if page.status == 200 and self._not_modified(page):
             status = 304
             self.send_response(304)
@@ -167,8 +172,14 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
         else:
             self._send(page.status, page.body, page.content_type, head=head, page=page)
-        st.log.append({"host": host, "path": path, "method": self.command, "status": status, "t": time.time(),
-                       "conditional": bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))})
+        self._log(t0, host, path, status,
+                  conditional=bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since")))
+
+    def _log(self, t0: float, host: str, path: str, status: int, **extra) -> None:
+        """One request: its host, when it started and ended, and the crawl job its User-Agent names."""
+        job = re.search(r"\bjob/(\S+)", self.headers.get("User-Agent") or "")
+        self.state.log.append({"host": host, "path": path, "method": self.command, "status": status, "t0": t0,
+                               "t": time.time(), "job": job.group(1) if job else None, **extra})
 
     def _not_modified(self, page) -> bool:
         inm = self.headers.get("If-None-Match")
@@ -361,8 +372,8 @@ class ReplicaServer:
     """The replica on 127.0.0.1:port, in a background thread (tests) or the foreground (CLI)."""
 
     def __init__(self, port: int = 0, epoch: int = 1, scale: int = 0, faults: list | None = None,
-                 host: str = "127.0.0.1", pagers: str = "default"):
-        self.state = State(epoch, scale, faults, pagers)
+                 host: str = "127.0.0.1", pagers: str = "default", portals: int = 0):
+        self.state = State(epoch, scale, faults, pagers, portals)
         handler = type("BoundHandler", (Handler,), {"state": self.state})
         ThreadingHTTPServer.allow_reuse_address = True
         self.httpd = ThreadingHTTPServer((host, port), handler)

@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.utils import format_datetime
 from datetime import datetime, timezone
-from functools import lru_cache
+import threading
+from functools import cached_property, lru_cache
+from urllib.parse import urljoin, urlsplit
 from pathlib import Path
 
 from . import content as C
+from . import files
 from . import templates as T
 
 HERE = Path(__file__).resolve().parent
@@ -244,6 +247,65 @@ def _split_articles(docs: list[Doc]) -> None:
     plain.extra["split"] = len(plain.paragraphs) // 2
 
 
+ATTACHMENT_FORMATS = ("pdf", "docx", "doc", "wps", "xls", "xlsx", "ofd")
+PROJECTS = ("智能制造关键技术攻关", "盐碱地水稻育种", "海洋装备检测平台", "新材料中试基地", "数字乡村服务平台",
+            "石化废水处理", "中小企业创新券", "科技特派员服务", "高新技术企业培育", "湿地生态修复")
+
+
+def _attachment_files(docs: list[Doc]) -> None:
+    """Every attachment gets a file to serve, the formats in turn: the existing policy attachments,
+    and a third of the reply letters get one (the signed letter, or a table of its projects), in
+    their portal's download URL scheme. One scanned PDF, one encrypted PDF and one broken file;
+    two files change at epoch 2. Its own random stream: the pages drawn before stay as they were."""
+    rng = random.Random("govarchive-replica-attachments")
+    turn = 0
+    by_url: dict[str, dict] = {}
+    for d in docs:
+        if d.mirror_of or d.seed:
+            continue
+        if d.kind != "policy" and d.born == 1 and rng.random() < 0.33:
+            d.attachments = [{"href": _att_href(d, 1), "name": "答复函（盖章件）.pdf"}]
+        for n, a in enumerate(d.attachments):
+            if "fmt" in a:           # an epoch-2 copy of a page shares its source's attachments
+                continue
+            fmt = ATTACHMENT_FORMATS[turn % len(ATTACHMENT_FORMATS)]
+            turn += 1
+            a["name"] = re.sub(r"\.(pdf|docx?|wps|xlsx?|ofd)$", f".{fmt}", a["name"])
+            a["href"] = re.sub(r"\.(pdf|docx?|wps|xlsx?|ofd)$", f".{fmt}", a["href"])
+            a["fmt"], a["variant"] = fmt, ""
+            rows = [f"{k + 1}\t{rng.choice(PROJECTS)}\t{C.name(rng)}\t{rng.randint(20, 900)}" for k in range(rng.randint(3, 8))]
+            table = ["序号\t项目名称\t负责人\t经费（万元）"] + rows
+            if fmt in ("xls", "xlsx"):
+                a["lines"] = [a["name"].rsplit(".", 1)[0]] + table
+            else:
+                a["lines"] = [d.title] + d.paragraphs[:3] + table + [f"附件编号：{d.portal}-{d.channel}-{turn:04d}"]
+            by_url[urljoin(d.url, a["href"])] = a
+    pdfs = [a for a in by_url.values() if a["fmt"] == "pdf"]
+    pdfs[0]["variant"], pdfs[1]["variant"] = "scan", "encrypted"
+    next(a for a in by_url.values() if a["fmt"] == "docx")["variant"] = "broken"
+    for fmt in ("pdf", "xlsx"):
+        a = [a for a in by_url.values() if a["fmt"] == fmt and not a["variant"]][2]
+        a["amend"] = (2, f"{EPOCH_DATE[2][:4]}年{len(a['lines'])}\t补充项目\t经复核新增\t{rng.randint(20, 90)}")
+
+
+def attachment_lines(a: dict, epoch: int) -> list[str]:
+    """The text an attachment file holds in ``epoch``."""
+    amend = a.get("amend")
+    return a["lines"] + [amend[1]] if amend and epoch >= amend[0] else a["lines"]
+
+
+def _att_href(d: Doc, n: int) -> str:
+    """An attachment URL in the portal's own download scheme [C for each family's pattern]."""
+    aid = int(re.findall(r"\d+", d.path)[-1])
+    if d.portal in ("panjin", "shuangtaizi"):
+        return f"/uploadfiles/{d.date[:4]}/{d.date[5:7]}/{aid}_{n}.pdf"
+    if d.portal == "chongqing_kjj":
+        return f"./P0{d.date.replace('-', '')}{aid % 100000}{n}.pdf"
+    if d.portal == HW["key"]:
+        return f"/module/download/downfile.jsp?classid=0&filename={aid}{n}.pdf"
+    return f"/system/_content/download.jsp?urltype=news.DownloadAttachUrl&owner=1164291239&wbfileid={aid * 7 + n}"
+
+
 def part_path(doc: Doc, k: int) -> str:
     return doc.path[: -len(".html")] + f"-{k}.html"
 
@@ -462,6 +524,7 @@ def documents(scale: int = 0) -> tuple[Doc, ...]:
     docs += seedpages.seed_docs()
     docs += _mirror_docs(docs, rng)
     _split_articles(docs)
+    _attachment_files(docs)
     if scale:
         docs += _scaled(docs, scale)
     _link_neighbours(docs)
@@ -732,8 +795,8 @@ ROBOTS = {
     PANJIN["host"]: ["/search/"],
     STZ["host"]: ["/search/"],
     CQ["host"]: ["/igs/"],
-    LY["host"]: ["/system/"],
-    FGW["host"]: ["/system/"],
+    LY["host"]: ["/system/resource/"],          # VSB's search; its downloads live in /system/_content/
+    FGW["host"]: ["/system/resource/"],
     HW["host"]: ["/module/search/"],
 }
 
@@ -747,9 +810,47 @@ def robots_rules(docs) -> dict[str, list[str]]:
     return rules
 
 
+# Synthetic portals (--portals N), for tests and benchmarks at scale: portal k copies one real
+# portal of the replica, the CMS families in turn, onto a host of its own. Their crawler entries
+# are generated (portal_entries), never written by hand.
+SYNTHETIC_SOURCES = (   # (source portal, family, list paths and kinds as its crawler entry gives them)
+    (LY, "vsb", [(f"/{c['list']}.htm", c["kind"]) for c in LY_CHANNELS]),
+    (CQ, "trs_wcm", [(f"/zwgk_176/zwxxgkml/{c['id']}/index.html", c["kind"]) for c in CQ_CHANNELS]),
+    (STZ, "panjin_subsite", [(f"/{c['id']}/", c["kind"]) for c in STZ_CHANNELS]),
+    (HW, "hanweb", [(f"/col/col{c['id']}/index.html", c["kind"]) for c in HW_CHANNELS]),
+)
+
+
+def synthetic(n: int) -> list[dict]:
+    """The ``n`` synthetic portals: key, source portal, host, scheme, family, lists."""
+    out = []
+    for k in range(1, n + 1):
+        src, family, lists = SYNTHETIC_SOURCES[(k - 1) % len(SYNTHETIC_SOURCES)]
+        out.append({"key": f"city{k:03d}_{src['key']}", "source": src, "family": family, "lists": lists,
+                    "host": f"{src['host'].split('.')[0]}.city{k:03d}.gov.cn", "scheme": src["scheme"]})
+    return out
+
+
+def portal_entries(n: int) -> str:
+    """The crawler's [portals.*] entries of the ``n`` synthetic portals (GOVARCHIVE_PORTALS)."""
+    out = ["# Generated by `govarchive replica --portals N --write-portals FILE`: the replica's synthetic portals."]
+    for p in synthetic(n):
+        lists = ",\n".join(f'  {{ path = "{path}", kind = "{kind}" }}' for path, kind in p["lists"])
+        out.append(f'\n[portals.{p["key"]}]\nfamily = "{p["family"]}"\nname = "{p["source"]["name"]}（{p["key"]}）"\n'
+                   f'base = "{p["scheme"]}://{p["host"]}"\nlists = [\n{lists},\n]')
+    return "\n".join(out) + "\n"
+
+
 @lru_cache(maxsize=8)
-def build(epoch: int = 1, scale: int = 0, pagers: str = "default") -> dict[tuple[str, str], Page]:
-    """Every (host, path) -> Page of the replica in ``epoch``, list pages with ``pagers``' markup."""
+def build(epoch: int = 1, scale: int = 0, pagers: str = "default", portals: int = 0) -> dict[tuple[str, str], Page]:
+    """Every (host, path) -> Page of the replica in ``epoch``, list pages with ``pagers``' markup;
+    ``portals``: that many synthetic portals too, each a copy of a real one on its own host."""
+    if portals:
+        pages = dict(build(epoch, scale, pagers))
+        for p in synthetic(portals):
+            pages.update({(p["host"], path): page for (host, path), page in list(pages.items())
+                          if host == p["source"]["host"]})
+        return pages
     docs = documents(scale)
     pages: dict[tuple[str, str], Page] = {}
     for d in docs:
@@ -759,11 +860,9 @@ def build(epoch: int = 1, scale: int = 0, pagers: str = "default") -> dict[tuple
             if d.extra.get("split") and page.status == 200:
                 part = Doc(**{**d.__dict__, "extra": dict(d.extra, part=2)})
                 pages[(d.host, part_path(d, 2))] = render(part, epoch)
-            for a in d.attachments:
-                if page.status == 200 and not a["href"].startswith("./"):
-                    pages[(d.host, a["href"])] = _attachment(a)
-                elif page.status == 200:
-                    pages[(d.host, d.path.rsplit("/", 1)[0] + a["href"][1:])] = _attachment(a)
+            for a in d.attachments if page.status == 200 else ():
+                u = urlsplit(urljoin(d.url, a["href"]))
+                pages[(u.hostname, u.path + (f"?{u.query}" if u.query else ""))] = FilePage(a, epoch)
     for key, html in _list_pages(list(docs), epoch, pagers).items():
         body = html.encode("utf-8")
         ctype = "text/xml; charset=utf-8" if "dataproxy.jsp" in key[1] else "text/html; charset=utf-8"
@@ -776,9 +875,51 @@ def build(epoch: int = 1, scale: int = 0, pagers: str = "default") -> dict[tuple
     return pages
 
 
-def _attachment(a: dict) -> Page:
-    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    return Page(200, pdf, "application/pdf" if ".pdf" in a["name"] else "application/msword")
+class FilePage:
+    """An attachment file, written when first asked for (a PDF or DOCX takes milliseconds, the
+    DOC and WPS files of an epoch one LibreOffice run together)."""
+    status = 200
+
+    def __init__(self, a: dict, epoch: int):
+        self.a, self.epoch = a, epoch
+        self.content_type = files.CONTENT_TYPES[a["fmt"]]
+        amended = a.get("amend") and epoch >= a["amend"][0]
+        self.last_modified = _http_date(EPOCH_DATE[a["amend"][0]] if amended else EPOCH_DATE[1])
+
+    @cached_property
+    def body(self) -> bytes:
+        a = self.a
+        if a["fmt"] in ("doc", "wps") and not a["variant"]:
+            return _word97_files(self.epoch)[a["href"]]
+        return files.make(a["fmt"], a["name"].rsplit(".", 1)[0], attachment_lines(a, self.epoch), a["variant"])
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
+
+
+_WORD97 = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _word97_files(epoch: int) -> dict[str, bytes]:
+    """Every DOC and WPS attachment of ``epoch`` (href -> bytes), in one LibreOffice run."""
+    with _WORD97:
+        atts = {a["href"]: a for d in documents(0) for a in d.attachments
+                if a.get("fmt") in ("doc", "wps") and not a["variant"]}
+        made = files.word97([(a["name"].rsplit(".", 1)[0], attachment_lines(a, epoch)) for a in atts.values()])
+        return dict(zip(atts, made))
+
+
+def attachments(epoch: int) -> dict[str, dict]:
+    """URL -> the attachment (format, variant, lines) of every page that exists in ``epoch``."""
+    out = {}
+    for d in documents(0):
+        st = d.state(epoch)
+        if st and st["status"] == 200 and not d.mirror_of:
+            for a in d.attachments:
+                out.setdefault(urljoin(d.url, a["href"]), a)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -786,7 +927,6 @@ def _attachment(a: dict) -> Page:
 # --------------------------------------------------------------------------------------------
 
 def abs_attachments(d: Doc) -> list[dict]:
-    from urllib.parse import urljoin
     return [{"url": urljoin(d.url, a["href"]), "name": a["name"]} for a in d.attachments]
 
 
@@ -822,8 +962,21 @@ def manifest() -> dict:
             "robots_disallowed": d.disallowed, "change_in_epoch_2": change,
             "epochs": {str(e): gold(d, e) for e in EPOCHS},
         })
-    return {"description": "Every detail page of the replica with its gold, per epoch. Generated by seeds/replica/site.py.",
-            "epochs": list(EPOCHS), "documents": out}
+    files_gold = {}
+    for e in EPOCHS:
+        for url, a in attachments(e).items():
+            g = files_gold.setdefault(url, {"url": url, "format": a["fmt"], "variant": a["variant"] or None,
+                                            "change_in_epoch_2": "amended" if a.get("amend") else None,
+                                            "parents": [], "epochs": {}})
+            g["epochs"][str(e)] = "\n".join(attachment_lines(a, e))
+    for d in docs:
+        for a in d.attachments if not d.mirror_of else ():
+            url = urljoin(d.url, a["href"])
+            if url in files_gold and d.url not in files_gold[url]["parents"]:
+                files_gold[url]["parents"].append(d.url)
+    return {"description": "Every detail page of the replica with its gold, per epoch, and every attachment file "
+                           "with the text it was written from. Generated by seeds/replica/site.py.",
+            "epochs": list(EPOCHS), "documents": out, "attachments": list(files_gold.values())}
 
 
 def main(argv=None) -> None:
