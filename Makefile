@@ -7,7 +7,7 @@ REPLICA := http://127.0.0.1:$(PORT)
 DB      ?= data/govarchive.db
 PORTALS := panjin shuangtaizi chongqing_kjj linyi_kjj linyi_fgw suzhou_kjj
 
-.PHONY: install demo test test-long bench bench-attachments eval manifest clean
+.PHONY: install demo test test-long bench bench-attachments bench-distributed eval manifest clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv .venv
@@ -35,6 +35,10 @@ bench: $(STAMP)
 # Attachment text extraction per format (files/s, MB/s) and the archive size attachments add.
 bench-attachments: $(STAMP)
 	$(PY) -m bench.attachments
+
+# Crawl jobs on Celery (Redis, the replica with synthetic portals, 1-3 crawl workers): pages/s and merge speed.
+bench-distributed: $(STAMP)
+	$(PY) -m bench.distributed
 
 # Extraction quality on every set (the replica, and ../shared/corpus: realworld, cwce, aeb) beside
 # bare trafilatura and readability-lxml. `make eval V=-v` adds per-page detail.
@@ -73,6 +77,9 @@ demo: $(STAMP)
 	fi; \
 	url=$$($(BIN)/govarchive changes --db $(DB) --since 1970-01-01 --tsv | awk -F'\t' '$$2=="changed" && $$7 ~ /答复/ {print $$4; exit}'); \
 	echo "== govarchive diff $$url"; $(BIN)/govarchive diff --db $(DB) "$$url"; \
+	files=$$($(BIN)/govarchive list --db $(DB) --kind attachment --tsv | tail -n +2 | wc -l); \
+	echo "== $$files attachments (PDF, DOC, DOCX, WPS, XLS, XLSX, OFD) archived as documents of their own:"; \
+	echo "   govarchive list --db $(DB) --kind attachment; govarchive show URL lists a page's files"; \
 	echo "== browse it: govarchive serve --db $(DB), then open http://127.0.0.1:8001/-/search"; \
 	echo "   changes as a feed: http://127.0.0.1:8001/-/feeds.atom (per portal: /-/feeds/panjin.atom, /-/feeds/panjin/npc_reply.atom)"
 

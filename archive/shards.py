@@ -13,26 +13,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from .store import Archive, ArchiveError, now
+from .store import Archive, ArchiveError, Content, now
 
 SLICE_KEYS = ("slice_site", "slice_fetch_max", "slice_taken")
-
-
-@dataclass
-class StoredDocument:
-    """A version's extracted content, as ``ingest`` takes it (the crawler's Document has these too)."""
-    title: str | None
-    text: str
-    text_simplified: str
-    published_date: str | None
-    metadata: dict
-    reply: dict | None
-    attachments: list = field(default_factory=list)
-    flags: dict = field(default_factory=dict)
-    extractor_version: str = ""
 
 
 def take_slice(archive: Archive, site: str, out: str | os.PathLike) -> dict:
@@ -110,7 +95,7 @@ def _run(archive: Archive, row) -> int:
                                 (spider, job, started, ended, counts)).lastrowid
 
 
-def _document(s: Archive, f: dict) -> StoredDocument | None:
+def _document(s: Archive, f: dict) -> Content | None:
     """The content a 200 fetch gave: its own version, else the version in effect at that time."""
     if f["http_status"] != 200 or f["outcome"] not in ("new_version", "unchanged"):
         return None
@@ -123,5 +108,5 @@ def _document(s: Archive, f: dict) -> StoredDocument | None:
         return None
     title, text, simplified, published, metadata, reply, attachments, flags, version = row
     load = lambda x, empty: json.loads(x) if x else empty
-    return StoredDocument(title, text or "", simplified or text or "", published, load(metadata, {}), load(reply, None),
+    return Content(title, text or "", simplified or text or "", published, load(metadata, {}), load(reply, None),
                           load(attachments, []), load(flags, {}), version or "")

@@ -17,7 +17,7 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -69,6 +69,21 @@ def _disk_error(e: BaseException) -> bool:
 def _write_failure(e: BaseException, lost: int) -> ArchiveWriteError:
     cause = "the disk is full" if "full" in str(e) else str(e)
     return ArchiveWriteError(f"the archive could not be written ({cause}); the last {lost} items were not stored")
+
+
+@dataclass
+class Content:
+    """What the archive keeps of an extracted page or file: ``ingest`` takes one (the crawler's
+    Document is one, with the page's URL and script besides)."""
+    title: str | None
+    text: str
+    text_simplified: str
+    published_date: str | None
+    metadata: dict
+    reply: dict | None
+    attachments: list = field(default_factory=list)
+    flags: dict = field(default_factory=dict)
+    extractor_version: str = ""
 
 
 @dataclass

@@ -11,22 +11,19 @@ between the "attachments" markers of bench/README.md and the "attachments" key o
 """
 from __future__ import annotations
 
-import json
 import random
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from bench.report import publish, scratch
 from crawler.extract import extract_or_error
 from seeds.replica import content as C
 from seeds.replica import files, site
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
 FILES_PER_FORMAT = 20
 ROUNDS = 3
 PORTALS = ("panjin", "shuangtaizi", "chongqing_kjj", "linyi_kjj", "linyi_fgw", "suzhou_kjj")
@@ -102,7 +99,7 @@ def bench_archive(work: Path) -> dict:
 
 
 def render(res: dict) -> str:
-    lines = ["<!-- begin attachments -->", f"## Attachments: `make bench-attachments` ({res['date']}, this machine)", "",
+    lines = [f"## Attachments: `make bench-attachments` ({res['date']}, this machine)", "",
              "Text extraction per format, through the same call the crawl's extraction workers make "
              f"({FILES_PER_FORMAT} files each, best of {ROUNDS} rounds; letters and policies of about three pages, "
              "tables of 300 rows):", "",
@@ -124,34 +121,14 @@ def render(res: dict) -> str:
                   f"{w['stored_file_bytes'] / 1e6:.1f} MB: zstd without a dictionary, as PDF and Office files are "
                   f"compressed already), so {(w['bytes'] - wo['bytes']) / 1e3 / max(w['files'], 1):.0f} kB per file "
                   f"with its text and search index. The crawl took {w['seconds']:.0f} s with and {wo['seconds']:.0f} s "
-                  "without (DOC/WPS files written by LibreOffice on the replica's first request).",
-              "<!-- end attachments -->"]
+                  "without (DOC/WPS files written by LibreOffice on the replica's first request)."]
     return "\n".join(lines) + "\n"
 
 
-def write_section(readme: Path, section: str, name: str) -> None:
-    """Replace (or append) the README section between this name's begin/end markers."""
-    text = readme.read_text(encoding="utf-8")
-    begin, end = f"<!-- begin {name} -->", f"<!-- end {name} -->\n"
-    if begin in text and end in text:
-        text = text[:text.index(begin)] + section + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    readme.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="govarchive-bench-att-"))
-    try:
+    with scratch("govarchive-bench-att-") as work:
         res = {"date": time.strftime("%Y-%m-%d"), "formats": bench_formats(), "archive": bench_archive(work)}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    results = HERE / "results.json"
-    data = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
-    data["attachments"] = res
-    results.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    write_section(HERE / "README.md", render(res), "attachments")
-    print(render(res))
+    publish("attachments", res, render(res))
 
 
 if __name__ == "__main__":

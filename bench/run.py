@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -314,10 +313,10 @@ def render(res: dict) -> str:
 
 
 def write_readme(res: dict) -> None:
-    """The table and notes, keeping the sections other scripts write (between begin/end markers)."""
-    old = README.read_text(encoding="utf-8") if README.exists() else ""
-    sections = [m.group(0) for m in re.finditer(r"(?s)<!-- begin (\S+) -->.*?<!-- end \1 -->\n", old)]
-    README.write_text(render(res) + "".join("\n" + s for s in sections), encoding="utf-8")
+    """The table and notes, keeping the sections other scripts write (bench/report.py)."""
+    from bench.report import sections
+    kept = sections()
+    README.write_text(render(res) + "".join("\n" + s for s in kept), encoding="utf-8")
 
 
 def main() -> None:

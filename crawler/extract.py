@@ -13,11 +13,13 @@ import operator
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
+
+from archive.store import Content
 
 from . import attachments as A
 from . import cleaning as C
@@ -35,21 +37,14 @@ class ExtractionError(ValueError):
 
 
 @dataclass
-class Document:
-    url: str
-    title: str | None
-    text: str
-    text_simplified: str
-    script: str
-    published_date: str | None
-    metadata: dict
-    reply: dict | None
-    attachments: list = field(default_factory=list)
-    flags: dict = field(default_factory=dict)
-    extractor_version: str = ""
+class Document(Content):
+    """An extracted page or file: what the archive keeps (Content), with its URL and script."""
+    url: str = ""
+    script: str = "simplified"
 
     def to_dict(self) -> dict:
-        return dict(vars(self))      # shallow: a crawl builds one per page, and nothing mutates it
+        d = vars(self)      # shallow: a crawl builds one per page, and nothing mutates it
+        return {"url": d["url"], **{k: v for k, v in d.items() if k != "url"}}
 
     def to_json(self, **kw) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kw)

@@ -15,7 +15,9 @@ Tasks are acknowledged late: a worker that dies leaves its message unacknowledge
 hands it to another worker after the visibility timeout. A portal is crawled by one job at a
 time (a Redis lock, kept alive while the crawl runs and gone soon after its holder dies), so
 per-host politeness holds across machines. A job whose shard was handed back is done: a copy
-of it delivered again does nothing. The crawl subprocess dies with its worker.
+of it delivered again does nothing. The crawl subprocess dies with its worker. A crawl that
+fails (scrapy exits non-zero) is not retried: the portal's next dispatch crawls it again, and
+`govarchive portals --health` shows the failure.
 
 Configuration, from the environment (Celery's own settings work too): GOVARCHIVE_BROKER (Redis
 URL), GOVARCHIVE_SHARDS (the transport: a directory every host mounts; see ``Transport``),
@@ -25,6 +27,7 @@ longer than the longest crawl a worker may be busy with), GOVARCHIVE_LOCK_TTL.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -39,10 +42,11 @@ from pathlib import Path
 from celery import Celery
 
 from archive import shards
-from archive.store import Archive
+from archive.store import Archive, ArchiveError
 
 from .portals import portals, sites
 
+log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 VISIBILITY = float(os.environ.get("GOVARCHIVE_VISIBILITY", 6 * 3600))
 LOCK_TTL = float(os.environ.get("GOVARCHIVE_LOCK_TTL", 60))
@@ -77,11 +81,15 @@ app.conf.beat_schedule = beat_schedule()
 class Transport:
     """Slices and shards between the archive host and crawl hosts: a directory all of them mount
     (NFS, SMB …), GOVARCHIVE_SHARDS. Files are written beside their name and renamed, so a reader
-    never sees half a file. (An S3-compatible store would put the same three methods on
-    boto3's upload_file / download_file / list_objects_v2; see the README.)"""
+    never sees half a file. (An S3-compatible store would implement put/get/names/move with
+    boto3's upload_file / download_file / list_objects_v2 / copy+delete: see the README.)"""
 
     def __init__(self, root: str | os.PathLike | None = None):
-        self.root = Path(root or os.environ.get("GOVARCHIVE_SHARDS") or "data/shards")
+        root = str(root or os.environ.get("GOVARCHIVE_SHARDS") or "data/shards")
+        if "://" in root:
+            raise ValueError(f"GOVARCHIVE_SHARDS={root}: only a directory transport is built in (an S3-compatible "
+                             "store is described in the README's Scaling out); mount a shared directory")
+        self.root = Path(root)
 
     def put(self, local: Path, kind: str, name: str) -> None:
         dest = self.root / kind / name
@@ -192,12 +200,19 @@ def _die_with_parent() -> None:
 
 @app.task(name="govarchive.merge_shards")
 def merge_shards() -> dict:
-    """On the archive host: every shard handed back, merged into the archive, then set aside."""
+    """On the archive host: every shard handed back, merged into the archive, then set aside
+    (in ``merged/``, or ``failed/`` with the reason logged when it cannot be read)."""
     t = Transport()
     counts: dict[str, int] = {}
     with Archive(os.environ.get("GOVARCHIVE_DB"), sites=sites()) as a:
         for name in t.names("shards"):
-            for k, v in shards.merge(a, t.root / "shards" / name).items():
+            try:
+                merged = shards.merge(a, t.root / "shards" / name)
+            except ArchiveError as e:
+                log.error("shard %s cannot be merged, set aside in failed/: %s", name, e)
+                t.move("shards", name, "failed")
+                continue
+            for k, v in merged.items():
                 counts[k] = counts.get(k, 0) + v
             t.move("shards", name, "merged")
             (t.root / "slices" / name).unlink(missing_ok=True)

@@ -191,7 +191,16 @@ def test_files_are_not_revisited_as_pages_and_never_go_to_a_dictionary(crawled):
         assert not any(c.startswith("zstd:") for c in codecs), codecs
 
 
-def test_attachments_can_be_switched_off(replica, tmp_path):
+def test_attachments_can_be_switched_off_and_have_a_size_limit(replica, tmp_path):
     crawl("chongqing_kjj", replica, tmp_path / "a.db", "-s", "ATTACHMENTS_ENABLED=False")
     with Archive(tmp_path / "a.db") as a:
         assert a.conn.execute("SELECT count(*) FROM documents WHERE kind = 'attachment'").fetchone()[0] == 0
+        pages = a.stats()["documents"]
+    crawl("chongqing_kjj", replica, tmp_path / "b.db", "-s", "ATTACHMENT_MAXSIZE=3000")
+    with Archive(tmp_path / "b.db") as a:
+        sizes = {url: n for url, n in a.conn.execute(
+            "SELECT d.url, f.bytes FROM fetches f JOIN documents d ON d.id = f.document_id WHERE d.kind = 'attachment'")}
+        over = [e for (e,) in a.conn.execute("SELECT error FROM fetches WHERE url LIKE '%/P0%' AND outcome = 'error'")]
+        assert a.stats()["documents"] == pages + len(sizes)
+    assert sizes and all(n <= 3000 for n in sizes.values())        # the small files (OFD, some PDFs) only
+    assert over and all("max size (3000)" in e or "DOWNLOAD_MAXSIZE (3000 B)" in e for e in over), over[:3]
