@@ -17,7 +17,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
 from twisted.internet.defer import Deferred
 
-from .pipelines import archive_for, job_of
+from .pipelines import archive_for, archived_attachments, job_of, request_attachments
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,8 @@ class ResumeMiddleware:
     """With JOBDIR, skip detail pages this job already archived, even after a SIGKILL.
 
     Scrapy's own JOBDIR state is written on a clean stop; the archive is written as pages
-    arrive, so it is what survives a crash.
+    arrive, so it is what survives a crash. A skipped page's files are requested again (those
+    this job fetched are skipped in turn): a kill may have lost their requests.
     """
 
     def __init__(self, crawler):
@@ -121,6 +122,8 @@ class ResumeMiddleware:
     def process_request(self, request, spider=None):
         if request.meta.get("conditional") and archive_for(self.crawler).done_in_job(self.job, request.url):
             self.crawler.stats.inc_value("govarchive/skipped_done_in_job")
+            if request.meta.get("kind") != "attachment":
+                request_attachments(self.crawler, archived_attachments(self.crawler, request.url))
             raise IgnoreRequest(f"already archived by this job: {request.url}")
         return None
 

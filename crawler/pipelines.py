@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
 
@@ -271,7 +272,6 @@ class AttachmentsPipeline:
         if not crawler.settings.getbool("ATTACHMENTS_ENABLED", True):
             raise NotConfigured
         self.crawler = crawler
-        self.seen: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -281,26 +281,38 @@ class AttachmentsPipeline:
         if not isinstance(item, PageItem) or item.kind == "attachment" or item.error:
             return item
         if item.status == 200 and item.document is not None:
-            urls = [a["url"] for a in item.document.attachments]
+            request_attachments(self.crawler, [a["url"] for a in item.document.attachments])
         elif item.status == 304:
-            try:
-                urls = [a["url"] for a in archive_for(self.crawler).version(item.url, content=True)["attachments"]]
-            except ArchiveError:
-                urls = []
-        else:
-            return item
-        spider = spider or self.crawler.spider
-        from .middlewares import revisit_due
-        for url in urls:
-            if url in self.seen or not url.startswith(("http://", "https://")):
-                continue
-            self.seen.add(url)
-            if not revisit_due(self.crawler, url):
-                self.crawler.stats.inc_value("govarchive/not_due")
-                continue
-            self.crawler.stats.inc_value("govarchive/attachments_requested")
-            self.crawler.engine.crawl(spider.attachment_request(url))
+            request_attachments(self.crawler, archived_attachments(self.crawler, item.url))
         return item
+
+
+_REQUESTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()     # crawler -> file URLs requested
+
+
+def archived_attachments(crawler, url: str) -> list[str]:
+    """The file URLs the archived version of a page links."""
+    try:
+        return [a["url"] for a in archive_for(crawler).version(url, content=True)["attachments"]]
+    except ArchiveError:
+        return []
+
+
+def request_attachments(crawler, urls: list[str]) -> None:
+    """Request each file once per crawl, if the revisit policy says it is due."""
+    if not crawler.settings.getbool("ATTACHMENTS_ENABLED", True):
+        return
+    from .middlewares import revisit_due
+    seen = _REQUESTED.setdefault(crawler, set())
+    for url in urls:
+        if url in seen or not url.startswith(("http://", "https://")):
+            continue
+        seen.add(url)
+        if not revisit_due(crawler, url):
+            crawler.stats.inc_value("govarchive/not_due")
+            continue
+        crawler.stats.inc_value("govarchive/attachments_requested")
+        crawler.engine.crawl(crawler.spider.attachment_request(url))
 
 
 class ArchivePipeline:

@@ -17,7 +17,7 @@ from crawler import attachments as A
 from crawler.extract import extract_or_error
 from seeds.replica import files, site
 from tests.crawl import ROOT, crawl
-from tests.helpers import Archive
+from tests.helpers import Archive, control
 
 LINES = ["关于市政协十四届二次会议第123号提案的答复", "尊敬的张委员：您提出的关于加强科技创新平台建设的提案收悉。现答复如下。",
          "序号\t项目名称\t经费（万元）", "1\t盐碱地水稻育种\t350", "2\t海洋装备检测平台\t120"]
@@ -204,3 +204,25 @@ def test_attachments_can_be_switched_off_and_have_a_size_limit(replica, tmp_path
         assert a.stats()["documents"] == pages + len(sizes)
     assert sizes and all(n <= 3000 for n in sizes.values())        # the small files (OFD, some PDFs) only
     assert over and all("max size (3000)" in e or "DOWNLOAD_MAXSIZE (3000 B)" in e for e in over), over[:3]
+
+
+def test_a_resumed_job_fetches_the_files_its_first_run_did_not_get(replica, tmp_path):
+    """The pages are done, their files are not (a kill lost their requests, or they failed): the
+    resumed job skips the pages and still fetches the files."""
+    job, db = tmp_path / "job", tmp_path / "a.db"
+    control(replica, "state", {"faults": [{"fault": "503", "match": r"kjj\.cq\.gov\.cn/.*/P0\d+\.\w+$"}]})
+    try:
+        first = crawl("chongqing_kjj", replica, db, "-s", f"JOBDIR={job}")
+    finally:
+        control(replica, "state", {"faults": []})
+    with Archive(db) as a:
+        assert a.conn.execute("SELECT count(*) FROM documents WHERE kind = 'attachment'").fetchone()[0] == 0
+    assert first.stat("govarchive/attachments_requested") >= 15
+    control(replica, "log", {})
+    again = crawl("chongqing_kjj", replica, db, "-s", f"JOBDIR={job}")
+    asked = [e["path"] for e in control(replica, "log")[1]]
+    assert again.stat("govarchive/skipped_done_in_job") >= 60 and not [p for p in asked if p.endswith(".html")
+                                                                       and "/t20" in p]     # no page again
+    with Archive(db) as a:
+        files = a.conn.execute("SELECT count(*) FROM documents WHERE kind = 'attachment'").fetchone()[0]
+    assert files == first.stat("govarchive/attachments_requested") == again.stat("govarchive/attachments_requested")

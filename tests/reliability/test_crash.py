@@ -53,6 +53,8 @@ def kill_and_resume(replica, tmp_path, manifest, kills: int, seed: int):
     check(db)
     with Archive(db) as a:
         assert page_urls(a) == expected(manifest)
+        assert not a.conn.execute("SELECT l.url FROM links l WHERE NOT EXISTS (SELECT 1 FROM fetch_log f WHERE "
+                                  "f.url = l.url)").fetchall()         # every file a page links was fetched
         docs = a.conn.execute("SELECT count(*) FROM documents").fetchone()[0]      # pages and their files
         assert a.conn.execute("SELECT count(*) FROM versions").fetchone()[0] == docs
         assert a.conn.execute("SELECT count(*) FROM fetches WHERE outcome = 'new_version'").fetchone()[0] == docs
