@@ -12,6 +12,7 @@ between the "attachments" markers of bench/README.md and the "attachments" key o
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys

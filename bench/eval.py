@@ -18,7 +18,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from bench.quality import bigrams, leaked_lines, prf, readability_text, simp, trafilatura_text
+from bench.quality import leaked_lines, prf, readability_text, simp, trafilatura_text
 from crawler.extract import ExtractionError, extract
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"

@@ -61,8 +61,8 @@ def test_an_inline_style_that_shows_an_element_beats_the_stylesheet():
 
 
 def test_titles_come_from_the_page_never_from_the_site_name():
-    body = (f"<h1 class='logo'>万载县人民政府</h1><h2>友情链接</h2><h1 class='article-title'>万载县2022年国民经济和社会发展统计公报</h1>"
-            f"<div id='zoom'><p>2022年，全县经济运行总体平稳，发展质量稳步提升。</p></div>")
+    body = ("<h1 class='logo'>万载县人民政府</h1><h2>友情链接</h2><h1 class='article-title'>万载县2022年国民经济和社会发展统计公报</h1>"
+            "<div id='zoom'><p>2022年，全县经济运行总体平稳，发展质量稳步提升。</p></div>")
     d = extract(page(body, "万载县2022年国民经济和社会发展统计公报 | 万载县人民政府",
                      "<meta name='SiteName' content='万载县人民政府'>"), URL)
     assert d.title == "万载县2022年国民经济和社会发展统计公报"

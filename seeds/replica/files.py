@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
