@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from celery import Celery
 from archive import shards
 from archive.store import Archive, ArchiveError
 
+from .pipelines import die_with_parent
 from .portals import portals, sites
 
 log = logging.getLogger(__name__)
@@ -188,14 +188,9 @@ def run_crawl(portal: str, db: Path, job: str) -> None:
            "-s", "LOG_LEVEL=WARNING"]
     if os.environ.get("GOVARCHIVE_REPLICA"):
         cmd += ["-s", f"REPLICA={os.environ['GOVARCHIVE_REPLICA']}"]
-    proc = subprocess.run(cmd, cwd=ROOT, preexec_fn=_die_with_parent, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=ROOT, preexec_fn=die_with_parent, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"scrapy crawl {portal} exited {proc.returncode}: {proc.stderr[-2000:]}")
-
-
-def _die_with_parent() -> None:
-    import ctypes
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)     # PR_SET_PDEATHSIG
 
 
 @app.task(name="govarchive.merge_shards")

@@ -73,16 +73,21 @@ def _peak_rss_kb(pid: int) -> int:
         return 0
 
 
-def _worker_start(parent: int) -> None:
-    """Initialise an extraction worker: it dies with the crawl, however the crawl dies (a SIGKILL
-    gives the crawl no chance to stop it), and loads the rules and converter once."""
+def die_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies, however the parent dies (a SIGKILL
+    gives it no chance to stop its children). Linux only; elsewhere a no-op."""
     import signal
-    import threading
     try:
         import ctypes
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+
+
+def _worker_start(parent: int) -> None:
+    """Initialise an extraction worker: it dies with the crawl, and loads the rules and converter once."""
+    import threading
+    die_with_parent()
 
     def watch():            # where prctl is not available, or the parent died before it was set
         import time
