@@ -396,12 +396,9 @@ def portals(db, health, stale_days, fmt):
                    ["portal", "family", "name", "base"], fmt)
         return
     with open_archive(db, readonly=True) as a:
-        rows = {r["portal"]: r for r in a.health(stale_days)}
-    for key in conf:
-        rows.setdefault(key, {"portal": key, "last_success": None, "documents": 0, "last_new": None,
-                              "days_since_new": None, "error_rate": None, "blocked_rate": None, "stale": True})
-    print_rows(sorted(rows.values(), key=lambda r: r["portal"]),
-               ["portal", "last_success", "documents", "days_since_new", "error_rate", "blocked_rate", "stale"], fmt)
+        rows = a.health(stale_days, portals=conf)
+    print_rows(rows, ["portal", "last_success", "documents", "days_since_new", "error_rate", "blocked_rate", "stale"],
+               fmt)
 
 
 @main.command("slice")
@@ -413,9 +410,10 @@ def slice_(db, site, out):
     versions, check times) to a new file OUT; crawl into it, then `govarchive merge` it back."""
     from .shards import take_slice
     with open_archive(db, readonly=True) as a:
-        if site not in a.site_keys():
+        known = a.site_keys()
+        if site not in known:
             raise click.ClickException(f"no documents of portal {site!r} in {a.path}; portals: "
-                                       f"{', '.join(a.site_keys()) or 'none yet'}")
+                                       f"{', '.join(known) or 'none yet'}")
         try:
             emit(take_slice(a, site, out))
         except ArchiveError as e:

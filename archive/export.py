@@ -34,24 +34,14 @@ def rows(archive: Archive, all_versions=False, **filters) -> Iterator[tuple]:
            "v.title, v.text, v.text_simplified, v.published_date, v.metadata, v.reply, "
            f"v.attachments, v.flags, v.extractor_version, v.content_hash, v.blob_sha256 FROM documents d {join} "
            f"{where} ORDER BY d.id, v.number")
-    files = _file_versions(archive)
+    files = {url: [{k: v[k] for k in ("version", "fetched_at", "status")} for v in vs]
+             for url, vs in archive.file_versions().items()}       # a page's export lists its files' versions
     at = COLUMNS.index("attachments")
     for r in archive.conn.execute(sql, args):
         if r[at] and r[at] != "[]":
             atts = [dict(a, versions=files.get(archive.sites.canonical_url(a["url"]), [])) for a in json.loads(r[at])]
             r = r[:at] + (json.dumps(atts, ensure_ascii=False, separators=(",", ":")),) + r[at + 1:]
         yield r
-
-
-def _file_versions(archive: Archive) -> dict[str, list[dict]]:
-    """Canonical URL -> the archived versions of every attachment: a page's export lists its files
-    with them."""
-    out: dict[str, list[dict]] = {}
-    for url, number, at, status in archive.conn.execute(
-            "SELECT d.url, v.number, v.fetched_at, v.status FROM documents d JOIN versions v ON v.document_id = d.id "
-            "WHERE d.kind = 'attachment' ORDER BY d.id, v.number"):
-        out.setdefault(url, []).append({"version": number, "fetched_at": at, "status": status})
-    return out
 
 
 def records(archive: Archive, simplified=False, **filters) -> Iterator[dict]:

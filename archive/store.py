@@ -855,13 +855,23 @@ class Archive:
         """The files a version of a page links (default: its latest with content), each with the
         versions the archive holds of it (none: not fetched yet, or it could not be read)."""
         v = self.version(url, number, content=number is None)
-        return [dict(a, versions=self._file_versions(a["url"])) for a in v["attachments"]]
+        out = []
+        for a in v["attachments"]:
+            canonical = self.sites.canonical_url(a["url"])
+            out.append(dict(a, versions=self.file_versions(canonical).get(canonical, [])))
+        return out
 
-    def _file_versions(self, url: str) -> list[dict]:
-        return [dict(zip(("version", "fetched_at", "status", "flags"), (n, at, st, json.loads(fl) if fl else {})))
-                for n, at, st, fl in self.conn.execute(
-                    "SELECT v.number, v.fetched_at, v.status, v.flags FROM versions v JOIN documents d ON "
-                    "d.id = v.document_id WHERE d.url = ? ORDER BY v.number", (self.sites.canonical_url(url),))]
+    def file_versions(self, url: str | None = None) -> dict[str, list[dict]]:
+        """Canonical URL -> the archived versions (number, time, status, flags) of the file at
+        ``url`` (a canonical URL), or of every attachment without one."""
+        where, args = ("d.url = ?", (url,)) if url else ("d.kind = 'attachment'", ())
+        out: dict[str, list[dict]] = {}
+        for u, n, at, st, fl in self.conn.execute(
+                "SELECT d.url, v.number, v.fetched_at, v.status, v.flags FROM versions v JOIN documents d ON "
+                f"d.id = v.document_id WHERE {where} ORDER BY d.id, v.number", args):
+            out.setdefault(u, []).append({"version": n, "fetched_at": at, "status": st,
+                                          "flags": json.loads(fl) if fl else {}})
+        return out
 
     def parents(self, url: str) -> list[dict]:
         """The pages that link (or once linked) the file at ``url``, with their latest titles."""
@@ -940,20 +950,21 @@ class Archive:
                         "blocked": c.get("blocked", 0), "soft_404": c.get("soft_404", 0), "errors": c.get("error", 0)})
         return out
 
-    def health(self, stale_days: int = 7, at: str | None = None) -> list[dict]:
-        """Per crawled portal: its last successful crawl (a run that ended having fetched something
-        other than errors and challenges), documents, days since a new one, and the error and
-        blocked rates of its last run. ``stale``: no new document for ``stale_days`` days (a
-        spider a redesign broke finds nothing new)."""
+    def health(self, stale_days: int = 7, at: str | None = None, portals=()) -> list[dict]:
+        """Per portal crawled (or named in ``portals``, crawled or not): its last successful crawl
+        (a run that ended having fetched something other than errors and challenges), documents,
+        days since a new one, and the error and blocked rates of its last run. ``stale``: no new
+        document for ``stale_days`` days (a spider a redesign broke finds nothing new)."""
         at_dt = datetime.fromisoformat(at or now())
         out = []
-        for spider, in self.conn.execute("SELECT DISTINCT spider FROM runs WHERE spider IS NOT NULL ORDER BY 1").fetchall():
+        crawled = {r[0] for r in self.conn.execute("SELECT DISTINCT spider FROM runs WHERE spider IS NOT NULL")}
+        for spider in sorted(crawled | set(portals)):
             last_ok = self.conn.execute(
                 "SELECT max(r.ended) FROM runs r WHERE r.spider = ? AND r.ended IS NOT NULL AND EXISTS (SELECT 1 FROM "
                 "fetches f WHERE f.run_id = r.id AND f.outcome NOT IN ('error', 'blocked'))", (spider,)).fetchone()[0]
             docs, newest = self.conn.execute(
-                "SELECT count(*), max((SELECT fetched_at FROM versions WHERE document_id = d.id AND number = 1)) "
-                "FROM documents d WHERE d.site = ? AND d.kind IS NOT 'attachment'", (spider,)).fetchone()
+                "SELECT count(*), max(first_seen) FROM documents WHERE site = ? AND kind IS NOT 'attachment'",
+                (spider,)).fetchone()
             last_run = self.conn.execute("SELECT max(id) FROM runs WHERE spider = ?", (spider,)).fetchone()[0]
             n, errors, blocked = self.conn.execute(
                 "SELECT count(*), coalesce(sum(outcome = 'error'), 0), coalesce(sum(outcome = 'blocked'), 0) "

@@ -56,7 +56,8 @@ def sniff(body: bytes, url: str = "") -> str | None:
         try:
             names = set(zipfile.ZipFile(io.BytesIO(body)).namelist())
         except zipfile.BadZipFile:
-            return {"docx": "docx", "xlsx": "xlsx", "ofd": "ofd"}.get(_suffix(url))
+            suffix = _suffix(url)        # a zip cut short: the link's word, for the reader's error
+            return suffix if suffix in ("docx", "xlsx", "ofd") else None
         if "word/document.xml" in names:
             return "docx"
         if "xl/workbook.xml" in names:
@@ -73,7 +74,8 @@ def claimed(url: str, content_type: str | None = None) -> str | None:
                "application/ofd": "ofd",
                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx"}
-    return by_type.get(ctype) or (_suffix(url) if _suffix(url) in FORMATS else None)
+    suffix = _suffix(url)
+    return by_type.get(ctype) or (suffix if suffix in FORMATS else None)
 
 
 def _suffix(url: str) -> str:
@@ -239,7 +241,7 @@ def _doc(body: bytes):
     plc = clx[i + 5:i + 5 + lcb]
     n = (lcb - 4) // 12
     cps = struct.unpack_from(f"<{n + 1}i", plc, 0)
-    out, total = [], 0
+    out = []
     for k in range(n):
         fc = struct.unpack_from("<I", plc, (n + 1) * 4 + k * 8 + 2)[0]
         count = min(cps[k + 1], ccp_text) - cps[k]
@@ -250,7 +252,6 @@ def _doc(body: bytes):
             out.append(word[start:start + count].decode("cp1252", "replace"))
         else:
             out.append(word[fc:fc + 2 * count].decode("utf-16-le", "replace"))
-        total += count
     text = FIELD.sub(lambda m: m.group(1) or "", "".join(out))
     text = re.sub(r"[\x01\x08\x13\x14\x15\x1f]", "", text).replace("\x1e", "-").replace("\xa0", " ")
     lines = re.split(r"[\r\n\x07\x0b\x0c]", text)      # paragraph, cell, line and page ends
@@ -285,15 +286,15 @@ def _ofd(body: bytes):
         raise FileError(f"broken OFD file: its document {doc_path!r} is missing")
     doc_path = doc_path.lstrip("/")
     base = doc_path.rsplit("/", 1)[0] if "/" in doc_path else ""
-    doc = _xml(z, doc_path)
+    pages = list(_xml(z, doc_path).iter("{*}Page"))
     lines = []
-    for page in doc.iter("{*}Page"):
+    for page in pages:
         loc = page.get("BaseLoc", "")
         path = loc.lstrip("/") if loc.startswith("/") else (f"{base}/{loc}" if base else loc)
         if path not in names:
             raise FileError(f"broken OFD file: page {loc!r} is missing")
         lines += _ofd_page_lines(_xml(z, path))
-    return title, lines, {"pages": len(list(doc.iter("{*}Page")))}
+    return title, lines, {"pages": len(pages)}
 
 
 def _ofd_page_lines(page) -> list[str]:

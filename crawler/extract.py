@@ -65,9 +65,9 @@ def extract(body: bytes | str, url: str, encoding: str | None = None, ocr: bool 
     a scanned PDF's images go to Tesseract."""
     if isinstance(body, bytes):
         fmt = A.sniff(body, url)
-        if fmt is None and A.claimed(url, encoding) and b"<" not in body[:1024]:
-            raise ExtractionError(f"broken file: the link says {A.claimed(url, encoding).upper()}, "
-                                  "the bytes are no such file")
+        claimed = A.claimed(url, encoding) if fmt is None else None
+        if claimed and b"<" not in body[:1024]:
+            raise ExtractionError(f"broken file: the link says {claimed.upper()}, the bytes are no such file")
         if fmt:
             try:
                 return _extract_file(body, url, fmt, ocr)

@@ -119,9 +119,8 @@ class PortalLock:
     """At most one job per portal: a Redis key that expires LOCK_TTL seconds after its holder
     stops renewing it (a killed worker renews nothing)."""
 
-    def __init__(self, portal: str, holder: str):
-        self.key, self.holder = f"govarchive:lock:{portal}", holder
-        self.r = redis_client()
+    def __init__(self, r, portal: str, holder: str):
+        self.r, self.key, self.holder = r, f"govarchive:lock:{portal}", holder
         self.stop = threading.Event()
 
     def __enter__(self) -> bool:
@@ -163,7 +162,7 @@ def crawl(self, portal: str, slice_name: str) -> str:
     if r.exists(done_key):
         return "done already"            # a copy delivered again after the job finished
     holder = f"{socket.gethostname()}:{os.getpid()}:{self.request.id}"
-    with PortalLock(portal, holder) as locked:
+    with PortalLock(r, portal, holder) as locked:
         if not locked:                   # another job holds the portal: try again later
             raise self.retry(countdown=max(1.0, LOCK_TTL / 4))
         if r.exists(done_key):

@@ -65,7 +65,7 @@ class ArchiveSpider(scrapy.Spider):
     def attachment_request(self, url: str) -> Request:
         """A file a page links (附件): fetched like a page (robots, politeness, conditional, revisit
         policy), from any public host, up to ATTACHMENT_MAXSIZE bytes."""
-        size = self.settings.getint("ATTACHMENT_MAXSIZE", 50 * 1024 * 1024)
+        size = self.settings.getint("ATTACHMENT_MAXSIZE")
         return Request(url, callback=self.parse_attachment, errback=self.failed, priority=0, dont_filter=True,
                        meta={"conditional": True, "kind": "attachment", "allow_offsite": True,
                              "download_maxsize": size, "download_warnsize": size,

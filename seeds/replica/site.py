@@ -893,7 +893,7 @@ class FilePage:
             return _word97_files(self.epoch)[a["href"]]
         return files.make(a["fmt"], a["name"].rsplit(".", 1)[0], attachment_lines(a, self.epoch), a["variant"])
 
-    @property
+    @cached_property
     def etag(self) -> str:
         return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
 
