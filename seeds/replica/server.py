@@ -18,6 +18,7 @@ too_frequent (200 "访问过于频繁"), soft404 (200 "页面不存在").
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import re
 import signal
@@ -41,18 +42,42 @@ FAULTS = {"slow", "timeout", "500", "503", "reset", "truncate", "empty", "wrong_
 
 class RequestLog(deque):
     """The requests served, in order; ``wait_for(n)`` blocks until n have been logged (tests use it
-    to act at a given point of a crawl without sleeping)."""
+    to act at a given point of a crawl without sleeping).
+
+    A request is logged once its response is written, which a client may see before the entry
+    exists; ``settle()`` waits for every request begun earlier, so a client that asks for the log
+    after its responses arrived always finds them in it."""
 
     def __init__(self):
         super().__init__(maxlen=200_000)
         self.count = 0
         self.cond = threading.Condition()
+        self.tickets = itertools.count()
+        self.open: set[int] = set()
 
-    def append(self, entry) -> None:
+    def begin(self) -> int:
         with self.cond:
-            super().append(entry)
-            self.count += 1
+            ticket = next(self.tickets)
+            self.open.add(ticket)
+            return ticket
+
+    def end(self, ticket: int, entry: dict | None) -> None:
+        """The request is done; log its entry, if any (a ticket may be ended early, then logged)."""
+        with self.cond:
+            self.open.discard(ticket)
+            if entry is not None:
+                super().append(entry)
+                self.count += 1
             self.cond.notify_all()
+
+    def settle(self, timeout: float = 30.0) -> None:
+        with self.cond:
+            before = next(self.tickets)
+            self.cond.wait_for(lambda: not any(t < before for t in self.open), timeout)
+
+    def clear(self) -> None:
+        with self.cond:
+            super().clear()
 
     def snapshot(self) -> list[dict]:
         """The entries so far (iterating the deque itself races with the serving threads)."""
@@ -147,13 +172,20 @@ class Handler(BaseHTTPRequestHandler):
         return host, self.path
 
     def _serve(self, head: bool) -> None:
-        st = self.state
-        t0 = time.time()
         host, path = self._target()
         if host in CONTROL_HOSTS:
             if path.startswith("/_replica/"):
                 return self._control(path, post=False)
             return self._send(200, self._index().encode(), "text/html; charset=utf-8", head=head)
+        self._ticket, self._entry = self.state.log.begin(), None
+        try:
+            self._serve_page(host, path, head)
+        finally:
+            self.state.log.end(self._ticket, self._entry)
+
+    def _serve_page(self, host: str, path: str, head: bool) -> None:
+        st = self.state
+        t0 = time.time()
         page = st.pages.get((host, path)) or st.pages.get((host, path.split("?")[0]))
         fault = st.fault_for(host + path)
         status = page.status if page else 404
@@ -178,7 +210,7 @@ class Handler(BaseHTTPRequestHandler):
     def _log(self, t0: float, host: str, path: str, status: int, **extra) -> None:
         """One request: its host, when it started and ended, and the crawl job its User-Agent names."""
         job = re.search(r"\bjob/(\S+)", self.headers.get("User-Agent") or "")
-        self.state.log.append({"host": host, "path": path, "method": self.command, "status": status, "t0": t0,
+        self._entry = ({"host": host, "path": path, "method": self.command, "status": status, "t0": t0,
                                "t": time.time(), "job": job.group(1) if job else None, **extra})
 
     def _not_modified(self, page) -> bool:
@@ -232,7 +264,8 @@ class Handler(BaseHTTPRequestHandler):
             self.state.stopping.wait(float(f.get("delay", 2)))
             self._send(page.status if page else 404, body, ctype, head=head, page=page)
             return page.status if page else 404
-        if name == "timeout":
+        if name == "timeout":  # no response is coming, so the log need not wait for this one
+            self.state.log.end(self._ticket, None)
             self.state.stopping.wait(float(f.get("delay", 60)))
             self.close_connection = True
             return 0
@@ -325,9 +358,10 @@ class Handler(BaseHTTPRequestHandler):
                     return self._send(400, json.dumps({"error": str(e)}).encode(), "application/json")
             return self._send(200, json.dumps(st.describe()).encode(), "application/json")
         if path.startswith("/_replica/log"):
+            st.log.settle()
             if post:
                 st.log.clear()
-            return self._send(200, json.dumps(list(st.log), ensure_ascii=False).encode(), "application/json")
+            return self._send(200, json.dumps(st.log.snapshot(), ensure_ascii=False).encode(), "application/json")
         self._send(404, b"unknown control path", "text/plain")
 
     def _index(self) -> str:
