@@ -111,28 +111,49 @@ def _pdf(body: bytes, ocr: bool):
                 raise FileError("encrypted PDF: it needs a password to open")
         except (FileNotDecryptedError, NotImplementedError) as e:
             raise FileError(f"encrypted PDF: {e}") from e
-    lines = []
-    for page in reader.pages:
-        lines += (page.extract_text() or "").splitlines()
+    lines, unread, garbled = [], [], []
+    for n, page in enumerate(reader.pages, 1):
+        text = page.extract_text() or ""
+        if _garbled(text):          # a font with no Unicode map: its text layer is noise, not words
+            garbled.append(n)
+            text = ""
+        if len(WORD.findall(text)) < 10 and (len(page.images) or n in garbled):
+            unread.append(n)        # a scanned page, perhaps with a page number or stamp on top
+            if ocr:
+                text = "\n".join([*_ocr_page(page), text])
+        lines += text.splitlines()
     facts = {"pages": len(reader.pages)}
-    if not "".join(lines).strip():
-        facts["needs_ocr"] = True
+    if unread or not "".join(lines).strip():
+        facts.update(needs_ocr=True, needs_ocr_pages=unread or list(range(1, len(reader.pages) + 1)))
         if ocr:
-            lines = _ocr_pages(reader)
             facts["ocr"] = "tesseract"
+    if garbled:
+        facts["garbled_pages"] = garbled
     title = (reader.metadata or {}).get("/Title") if reader.metadata else None
     return (str(title).strip() if title else None), lines, facts
 
 
-def _ocr_pages(reader) -> list[str]:
-    """Tesseract (chi_sim + eng) over each page's images: a scan is an image per page."""
+# Letters and ideographs; digits are left out, as a page number on a scan is no text layer.
+WORD = re.compile(r"[A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# What pypdf gives for a font it cannot map to Unicode: private-use code points, U+FFFD,
+# control characters, and GBK bytes read as Latin-1 (ÀÁÂ…); not · × ÷ ° ± ² ³, which Chinese text uses.
+NOISE = re.compile(r"[\ue000-\uf8ff\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xa1-\xaf\xb4-\xb6\xb8-\xd6\xd8-\xf6\xf8-\xff]")
+
+
+def _garbled(text: str) -> bool:
+    """A page whose visible characters are mostly noise (a few private-use bullets are not)."""
+    visible = len(text) - len(re.findall(r"\s", text))
+    return visible >= 10 and len(NOISE.findall(text)) > 0.3 * visible
+
+
+def _ocr_page(page) -> list[str]:
+    """Tesseract (chi_sim + eng) over the page's images: a scanned page is an image."""
     import pytesseract
     lines = []
-    for page in reader.pages:
-        for image in page.images:
-            text = pytesseract.image_to_string(image.image, lang="chi_sim+eng")
-            # Tesseract puts spaces between Chinese characters
-            lines += [re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", ln) for ln in text.splitlines()]
+    for image in page.images:
+        text = pytesseract.image_to_string(image.image, lang="chi_sim+eng")
+        # Tesseract puts spaces between Chinese characters
+        lines += [re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", ln) for ln in text.splitlines()]
     return lines
 
 

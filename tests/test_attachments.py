@@ -77,6 +77,23 @@ def test_a_scan_is_flagged_needs_ocr_and_its_bytes_decide_its_versions():
     assert a.metadata["sha256"] != b.metadata["sha256"]
 
 
+def test_a_scanned_page_is_flagged_by_number_and_a_sealed_page_is_not():
+    url = "http://www.example.gov.cn/up/m.pdf"
+    mixed, _ = extract_or_error(files.make("pdf", "答复函", LINES, "mixed"), url)     # page 2: a scan under "- 2 -"
+    assert mixed.flags["needs_ocr"] and mixed.flags["needs_ocr_pages"] == [2]
+    assert mixed.text.splitlines()[0] == LINES[0]
+    sealed, _ = extract_or_error(files.make("pdf", "答复函", LINES, "sealed"), url)   # page 2: signer, date, a seal
+    assert "needs_ocr" not in sealed.flags and sealed.flags["pages"] == 2
+    assert sealed.text.splitlines()[-2:] == ["盘锦市科学技术局", "2024年5月6日"]
+
+
+def test_a_text_layer_of_unmapped_font_codes_is_dropped_and_flagged():
+    d, _ = extract_or_error(files.make("pdf", "答复函", LINES, "garbled"), "http://www.example.gov.cn/up/g.pdf")
+    assert d.flags["garbled_pages"] == [1] and d.flags["needs_ocr"] and not d.text
+    assert not A._garbled("\uf06c 附件：张三·李四，面积 3×5 米，温度 20°C，增长 ±2%")    # a bullet, and signs Chinese uses
+    assert A._garbled("¸ÃÎÄ¼þ¹ØÓÚ¼ÓÇ¿¿Æ¼¼´´ÐÂ")                                      # GBK bytes read as Latin-1
+
+
 @pytest.mark.skipif(not (shutil.which("tesseract") and files.cjk_font()),
                     reason="OCR needs tesseract-ocr, tesseract-ocr-chi-sim and a CJK font (.ci/run installs them)")
 def test_ocr_reads_a_scan_when_asked():
@@ -84,6 +101,9 @@ def test_ocr_reads_a_scan_when_asked():
     d, err = extract_or_error(scan, "http://www.example.gov.cn/up/s.pdf", ocr=True)
     assert err is None and d.flags["needs_ocr"] and d.flags["ocr"] == "tesseract"
     assert similar("".join(LINES[:2]), d.text) >= 0.9
+    mixed, _ = extract_or_error(files.make("pdf", "答复函", LINES[:3], "mixed"), "http://www.example.gov.cn/up/m.pdf",
+                                ocr=True)          # only the scanned page is read by OCR, after the text page
+    assert mixed.text.splitlines()[0] == LINES[0] and similar("".join(LINES[:3]), mixed.text) >= 0.85
 
 
 def test_doc_reader_drops_field_codes_and_keeps_their_results():

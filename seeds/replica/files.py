@@ -31,11 +31,22 @@ CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/sha
 
 def make(fmt: str, title: str, lines: list[str], variant: str = "") -> bytes:
     """The file of format ``fmt`` holding ``lines`` (a line with tabs is a table row). ``variant``:
-    'scan' (a PDF of page images), 'encrypted' (a PDF that needs a password), 'broken' (cut short)."""
+    'scan' (a PDF of page images), 'encrypted' (a PDF that needs a password), 'broken' (cut short);
+    for PDFs also 'mixed' (a text page, then a scanned page with a printed page number, as a letter
+    with its signed annex scanned) and 'garbled' (a font whose codes map to private-use code points,
+    as pypdf reads a font that has no Unicode map) and 'sealed' (the signer and date on a last page
+    of their own, under the image of a red seal)."""
     if variant == "broken":
         return make(fmt, title, lines)[:300]
+    if fmt == "pdf" and variant == "mixed":
+        return _join(_pdf(title, lines[:1]), _scan(title, lines[1:], footer="- 2 -"))
     if fmt == "pdf":
-        return _scan(title, lines) if variant == "scan" else _pdf(title, lines, encrypted=variant == "encrypted")
+        if variant == "garbled":
+            lines = ["".join(chr(0xE000 + ord(ch) % 0x1000) if "\u4e00" <= ch <= "\u9fff" else ch for ch in ln)
+                     for ln in lines]
+        if variant == "scan":
+            return _scan(title, lines)
+        return _pdf(title, lines, encrypted=variant == "encrypted", seal=variant == "sealed")
     return {"docx": _docx, "xlsx": _xlsx, "xls": _xls, "ofd": _ofd, "doc": _office, "wps": _office}[fmt](title, lines)
 
 
@@ -43,7 +54,7 @@ def _wrap(line: str, width: int) -> list[str]:
     return [line[i:i + width] for i in range(0, len(line), width)] or [""]
 
 
-def _pdf(title: str, lines: list[str], encrypted: bool = False) -> bytes:
+def _pdf(title: str, lines: list[str], encrypted: bool = False, seal: bool = False) -> bytes:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
@@ -61,6 +72,16 @@ def _pdf(title: str, lines: list[str], encrypted: bool = False) -> bytes:
             c.setFont("STSong-Light", 12)
             c.drawString(50, y, part)
             y -= 20
+    if seal:
+        from PIL import Image, ImageDraw
+        from reportlab.lib.utils import ImageReader
+        c.showPage()
+        img = Image.new("RGB", (300, 300), "white")
+        ImageDraw.Draw(img).ellipse((10, 10, 290, 290), outline="red", width=12)
+        c.drawImage(ImageReader(img), 330, 640, width=150, height=150)
+        c.setFont("STSong-Light", 12)
+        c.drawString(350, 720, "盘锦市科学技术局")
+        c.drawString(360, 700, "2024年5月6日")
     c.showPage()
     c.save()
     if not encrypted:
@@ -77,8 +98,18 @@ def cjk_font() -> str | None:
     return next((f for f in CJK_FONTS if os.path.exists(f)), None)
 
 
-def _scan(title: str, lines: list[str]) -> bytes:
-    """A scanned letter: each page one greyscale image, no text layer."""
+def _join(*pdfs: bytes) -> bytes:
+    import pypdf
+    w = pypdf.PdfWriter()
+    for pdf in pdfs:
+        w.append(pypdf.PdfReader(io.BytesIO(pdf)))
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+def _scan(title: str, lines: list[str], footer: str = "") -> bytes:
+    """A scanned letter: each page one greyscale image, no text layer but a ``footer`` if given."""
     from PIL import Image, ImageDraw, ImageFont
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
@@ -94,6 +125,9 @@ def _scan(title: str, lines: list[str]) -> bytes:
     out = io.BytesIO()
     c = canvas.Canvas(out, invariant=1)
     c.drawImage(ImageReader(img), 0, 0, width=595, height=842)
+    if footer:
+        c.setFont("Helvetica", 10)
+        c.drawCentredString(297, 30, footer)
     c.showPage()
     c.save()
     return out.getvalue()
