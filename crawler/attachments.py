@@ -12,6 +12,9 @@ nothing, and a .doc link may serve a DOCX). Each format has one reader:
 - XLS: xlrd; XLSX: openpyxl (read-only): a sheet's rows as tab-separated lines.
 - OFD (GB/T 33190): the zip's XML, as the standard lays it out: OFD.xml names the document,
   its Document.xml the pages, each page's Content.xml the text objects; lines in reading order.
+- ZIP (annexes packed together): each member read by its own format's reader (the standard
+  library's zipfile; GBK member names, as Windows writes them, decoded), under its name. RAR and
+  7z have no reader here (unrar is not free software): an error fetch that says so, bytes kept.
 
 Encrypted and broken files raise FileError with a message that says which.
 """
@@ -25,7 +28,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-FORMATS = ("pdf", "docx", "doc", "wps", "xls", "xlsx", "ofd")
+FORMATS = ("pdf", "docx", "doc", "wps", "xls", "xlsx", "ofd", "zip", "rar", "7z")
 MAX_BYTES = 50 * 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 logging.getLogger("pypdf").setLevel(logging.ERROR)     # a broken file is reported once, as an error fetch
@@ -57,13 +60,18 @@ def sniff(body: bytes, url: str = "") -> str | None:
             names = set(zipfile.ZipFile(io.BytesIO(body)).namelist())
         except zipfile.BadZipFile:
             suffix = _suffix(url)        # a zip cut short: the link's word, for the reader's error
-            return suffix if suffix in ("docx", "xlsx", "ofd") else None
+            return suffix if suffix in ("docx", "xlsx", "ofd") else "zip"
         if "word/document.xml" in names:
             return "docx"
         if "xl/workbook.xml" in names:
             return "xlsx"
         if "OFD.xml" in names:
             return "ofd"
+        return "zip"
+    if body.startswith(b"Rar!\x1a\x07"):
+        return "rar"
+    if body.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
     return None
 
 
@@ -71,7 +79,8 @@ def claimed(url: str, content_type: str | None = None) -> str | None:
     """The format a URL or Content-Type claims (for a body that turns out not to be one)."""
     ctype = (content_type or "").split(";")[0].strip().lower()
     by_type = {"application/pdf": "pdf", "application/msword": "doc", "application/vnd.ms-excel": "xls",
-               "application/ofd": "ofd",
+               "application/ofd": "ofd", "application/zip": "zip", "application/x-zip-compressed": "zip",
+               "application/x-rar-compressed": "rar", "application/vnd.rar": "rar", "application/x-7z-compressed": "7z",
                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx"}
     suffix = _suffix(url)
@@ -88,9 +97,12 @@ def read(body: bytes, fmt: str, ocr: bool = False) -> tuple[str | None, list[str
     """(title from the file's own properties, text lines, facts: pages, needs_ocr …)."""
     if len(body) > MAX_BYTES:
         raise FileError(f"file of {len(body)} bytes is over the {MAX_BYTES}-byte limit")
-    reader = {"pdf": _pdf, "docx": _docx, "doc": _doc, "wps": _doc, "xls": _xls, "xlsx": _xlsx, "ofd": _ofd}[fmt]
+    if fmt in ("rar", "7z"):
+        raise FileError(f"{fmt.upper()} archive: no reader here; its bytes are kept")
+    reader = {"pdf": _pdf, "docx": _docx, "doc": _doc, "wps": _doc, "xls": _xls, "xlsx": _xlsx, "ofd": _ofd,
+              "zip": _zip}[fmt]
     try:
-        title, lines, facts = reader(body, ocr) if fmt == "pdf" else reader(body)
+        title, lines, facts = reader(body, ocr) if fmt in ("pdf", "zip") else reader(body)
     except FileError:
         raise
     except Exception as e:      # noqa: BLE001 - a broken file: say what the reader said
@@ -148,13 +160,17 @@ def _garbled(text: str) -> bool:
 
 def _ocr_page(page) -> list[str]:
     """Tesseract (chi_sim + eng) over the page's images: a scanned page is an image."""
+    return [ln for image in page.images for ln in _ocr_image(image.image)]
+
+
+def _ocr_image(image) -> list[str]:
+    """Tesseract's lines for one image (a PIL image or a file object)."""
     import pytesseract
-    lines = []
-    for image in page.images:
-        text = pytesseract.image_to_string(image.image, lang="chi_sim+eng")
-        # Tesseract puts spaces between Chinese characters
-        lines += [re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", ln) for ln in text.splitlines()]
-    return lines
+    from PIL import Image
+    text = pytesseract.image_to_string(image if isinstance(image, Image.Image) else Image.open(image),
+                                       lang="chi_sim+eng")
+    # Tesseract puts spaces between Chinese characters
+    return [re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", ln) for ln in text.splitlines()]
 
 
 # --- DOCX and XLSX ---------------------------------------------------------------------------------
@@ -353,3 +369,69 @@ def _text(el, path: str) -> str | None:
     for step in path.split("/"):
         el = _child(el, step) if el is not None else None
     return el.text.strip() if el is not None and el.text else None
+
+
+# --- ZIP -----------------------------------------------------------------------------------------------
+
+ZIP_LIMIT = 4 * MAX_BYTES       # all members unpacked: past this, a zip bomb
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*")     # JPEG, PNG, TIFF
+
+
+def _zip(body: bytes, ocr: bool):
+    """Each member under a line of its name, read by its own format's reader; the facts list
+    every member with its format, or why it was not read."""
+    z = zipfile.ZipFile(io.BytesIO(body))
+    infos = [i for i in z.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+    if sum(i.file_size for i in infos) > ZIP_LIMIT:
+        raise FileError(f"ZIP archive unpacks to over {ZIP_LIMIT} bytes")
+    lines, members, needs_ocr = [], [], False
+    for info in infos:
+        name = _member_name(info)
+        member = {"name": name}
+        members.append(member)
+        if info.flag_bits & 0x1:
+            member["error"] = "encrypted"
+            continue
+        data = z.read(info)
+        fmt = sniff(data, name) or ("image" if data.startswith(IMAGE_MAGIC) else None) or \
+            ("txt" if _suffix(name) == "txt" else None)
+        member["format"] = fmt
+        if fmt is None or fmt in ("zip", "rar", "7z") or (fmt == "image" and not ocr):
+            needs_ocr = needs_ocr or fmt == "image"
+            continue                    # nested archives are listed, not read; a scan as an image needs OCR
+        try:
+            if fmt == "txt":
+                got = _plain(data).splitlines()
+            elif fmt == "image":
+                got, needs_ocr = _ocr_image(io.BytesIO(data)), True
+            else:
+                _, got, facts = read(data, fmt, ocr)
+                needs_ocr = needs_ocr or bool(facts.get("needs_ocr"))
+        except FileError as e:
+            member["error"] = str(e)
+            continue
+        lines += [name, *got]
+    facts = {"members": members}
+    if needs_ocr:
+        facts["needs_ocr"] = True
+    return None, lines, facts
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name: UTF-8 when its flag says so, else the bytes Windows wrote (GBK)."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            name = name.encode("cp437").decode("gb18030")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return name.rsplit("/", 1)[-1]
+
+
+def _plain(data: bytes) -> str:
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", "replace")

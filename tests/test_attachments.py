@@ -3,11 +3,13 @@ by the crawl from real portal markup, versioned, searchable, and listed with the
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections import Counter
 
 import pytest
@@ -92,6 +94,50 @@ def test_a_text_layer_of_unmapped_font_codes_is_dropped_and_flagged():
     assert d.flags["garbled_pages"] == [1] and d.flags["needs_ocr"] and not d.text
     assert not A._garbled("\uf06c 附件：张三·李四，面积 3×5 米，温度 20°C，增长 ±2%")    # a bullet, and signs Chinese uses
     assert A._garbled("¸ÃÎÄ¼þ¹ØÓÚ¼ÓÇ¿¿Æ¼¼´´ÐÂ")                                      # GBK bytes read as Latin-1
+
+
+def zipped(members: dict[str, bytes], utf8_names: bool = False) -> bytes:
+    """A zip as Windows tools write it: member names in GBK without the UTF-8 flag."""
+    class GbkName(zipfile.ZipInfo):
+        def _encodeFilenameFlags(self):
+            return self.filename.encode("gbk"), self.flag_bits
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in members.items():
+            info = (zipfile.ZipInfo if utf8_names else GbkName)(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+    return out.getvalue()
+
+
+def test_a_zip_of_annexes_is_read_member_by_member_under_their_names():
+    body = zipped({"附件1：项目清单.xlsx": files.make("xlsx", "清单", LINES[2:]),
+                   "附件2/答复函.pdf": files.make("pdf", "答复函", LINES[:2]),
+                   "说明.txt": "请按附件填报。".encode("gbk"),
+                   "签字页.jpg": b"\xff\xd8\xff\xe0" + bytes(100),
+                   "旧版.rar": b"Rar!\x1a\x07\x00" + bytes(50)})
+    assert not any(i.flag_bits & 0x800 for i in zipfile.ZipFile(io.BytesIO(body)).infolist())    # GBK names
+    d, err = extract_or_error(body, "http://www.example.gov.cn/system/_content/download.jsp?id=9")
+    assert err is None and d.flags["format"] == "zip"
+    assert d.text.splitlines()[:4] == ["附件1：项目清单.xlsx", *LINES[2:]]
+    assert "答复函.pdf" in d.text.splitlines() and LINES[1] in d.text and "请按附件填报。" in d.text
+    assert [(m["name"], m["format"]) for m in d.flags["members"]] == [
+        ("附件1：项目清单.xlsx", "xlsx"), ("答复函.pdf", "pdf"), ("说明.txt", "txt"), ("签字页.jpg", "image"),
+        ("旧版.rar", "rar")]
+    assert d.flags["needs_ocr"]                   # the scanned signature page
+    plain = zipped({"a.docx": files.make("docx", "答复函", LINES[:2])}, utf8_names=True)   # look-alike: UTF-8 names
+    d, _ = extract_or_error(plain, "http://www.example.gov.cn/up/a.zip")
+    assert d.text.splitlines()[:2] == ["a.docx", LINES[0]] and "needs_ocr" not in d.flags
+
+
+def test_archives_that_cannot_be_read_are_errors_that_say_so():
+    d, err = extract_or_error(b"Rar!\x1a\x07\x01\x00" + bytes(200), "http://www.example.gov.cn/up/a.rar")
+    assert d is None and "RAR archive: no reader here" in err
+    bomb = zipped({"a.txt": b"0" * (A.ZIP_LIMIT + 1)}, utf8_names=True)
+    d, err = extract_or_error(bomb, "http://www.example.gov.cn/up/a.zip")
+    assert d is None and "unpacks to over" in err
+    assert zipfile.is_zipfile(io.BytesIO(bomb)) and len(bomb) < 500_000
 
 
 @pytest.mark.skipif(not (shutil.which("tesseract") and files.cjk_font()),
