@@ -129,7 +129,7 @@ def _pdf(body: bytes, ocr: bool):
         if _garbled(text):          # a font with no Unicode map: its text layer is noise, not words
             garbled.append(n)
             text = ""
-        if len(WORD.findall(text)) < 10 and (len(page.images) or n in garbled):
+        if len(WORD.findall(text)) < 10 and (n in garbled or _has_images(page)):
             unread.append(n)        # a scanned page, perhaps with a page number or stamp on top
             if ocr:
                 text = "\n".join([*_ocr_page(page), text])
@@ -156,6 +156,13 @@ def _garbled(text: str) -> bool:
     """A page whose visible characters are mostly noise (a few private-use bullets are not)."""
     visible = len(text) - len(re.findall(r"\s", text))
     return visible >= 10 and len(NOISE.findall(text)) > 0.3 * visible
+
+
+def _has_images(page) -> bool:
+    try:
+        return len(page.images) > 0
+    except Exception:   # noqa: BLE001 - a malformed image dictionary must not lose the page's text
+        return False
 
 
 def _ocr_page(page) -> list[str]:
