@@ -21,11 +21,12 @@ TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
 # One pinyin syllable (tone marks or none), in ASCII or full-width parentheses after a Han char.
 SYLLABLE = (rf"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?[aeiouv{TONED}]+(?:ng|n|r)?")
 PINYIN = re.compile(rf"(?<=[{HAN}])[\(（]({SYLLABLE})[\)）]")
+# A property name starts the declaration: 'backface-visibility:hidden' hides nothing.
 HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|(?:left|top|text-indent|margin-left)\s*:\s*-\d{3,}(?:px|em)"
-    r"|font-size\s*:\s*0(?:px|em|pt)?\s*(?:;|$)|(?:^|;)\s*(?:width|height)\s*:\s*[01]px\s*;\s*overflow\s*:\s*hidden"
-    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)", re.I)
-SHOWN_STYLE = re.compile(r"display\s*:\s*(?!none)[a-z]|visibility\s*:\s*visible", re.I)
+    r"(?<![\w-])(?:display\s*:\s*none|visibility\s*:\s*hidden|(?:left|top|text-indent|margin-left)\s*:\s*-\d{3,}(?:px|em)"
+    r"|font-size\s*:\s*0(?:px|em|pt)?\s*(?:;|$)|(?:width|height)\s*:\s*[01]px\s*;\s*overflow\s*:\s*hidden"
+    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$))", re.I)
+SHOWN_STYLE = re.compile(r"(?<![\w-])(?:display\s*:\s*(?!none)[a-z]|visibility\s*:\s*visible)", re.I)
 RANDOM_ID = re.compile(r"^[a-z0-9]{4,6}$")
 RARE_TAGS = {"sup", "sub", "strike", "small", "blockquote", "big", "tt", "var", "cite", "dfn", "abbr", "acronym",
              "bdo", "del", "ins", "s", "u", "font", "address", "kbd", "samp", "q", "em", "i", "b", "dl", "dt", "dd"}
@@ -69,11 +70,13 @@ def _drop(el) -> None:
 
 
 def hidden_selectors(root) -> list:
-    """CSS selectors that <style> blocks hide (display:none, off-screen …)."""
+    """CSS selectors that <style> blocks hide (display:none, off-screen …) on every screen: a rule
+    under a viewport or print condition (@media (max-width:…)) hides the desktop or mobile copy
+    of a block, never both, so it hides nothing from a reader."""
     out = []
     for style in root.iter("style"):
-        for sel, body in css_rules(style.text or ""):
-            if HIDDEN_STYLE.search(body):
+        for sel, body, conditions in css_rules(style.text or ""):
+            if HIDDEN_STYLE.search(body) and not any(_conditional(c) for c in conditions):
                 for s in sel.split(","):
                     s = s.strip()
                     if s and not s.startswith("@"):
@@ -84,13 +87,27 @@ def hidden_selectors(root) -> list:
     return out
 
 
+def _conditional(prelude: str) -> bool:
+    p = prelude.strip().lower()
+    return p.startswith("@media") and ("(" in p or "print" in p)
+
+
 def css_rules(css: str):
-    """(selector, declarations) of each innermost rule, in linear time whatever the text: a regex
-    over brace-less text backtracks quadratically (a 100 kB style block took a minute)."""
-    for part in css.split("}"):
-        head, brace, body = part.rpartition("{")
-        if brace:
-            yield re.split(r"[{};]", head)[-1], body
+    """(selector, declarations, enclosing at-rule preludes) of each innermost rule, in linear time
+    whatever the text: a regex over brace-less text backtracks quadratically (a 100 kB style
+    block took a minute)."""
+    stack: list[str] = []
+    start, innermost = 0, False
+    for m in re.finditer(r"[{}]", css):
+        if m.group() == "{":
+            stack.append(re.split(r"[;}]", css[start:m.start()])[-1])
+            innermost = True
+        elif stack:
+            prelude = stack.pop()
+            if innermost:
+                yield prelude, css[start:m.start()], tuple(stack)
+            innermost = False
+        start = m.end()
 
 
 STYLED = etree.XPath("//*[@style or @hidden] | //marquee")

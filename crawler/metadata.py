@@ -6,7 +6,7 @@ from datetime import date
 
 from lxml import etree
 
-from .cleaning import Normaliser, PINYIN, around, fold
+from .cleaning import Normaliser, PINYIN, fold
 from .rules import rules
 
 FIELDS = ("index_no", "doc_no", "issuer", "topic", "genre", "written_date", "published_date", "keywords", "validity")
@@ -103,16 +103,20 @@ def find_blocks(root, norm: Normaliser, container=None) -> list:
     is walked once rather than once per candidate block.
     """
     counts: dict = {}
-    protected = around(container)
+    outer = {container, *container.iterancestors()} if container is not None else set()
+    inner = set(container.iter()) if container is not None else set()
     for c in _label_cells(root, rules().label_chars):
         text = c.text_content()
         if not (_label(text, norm) or _label_prefix(text, norm)):
             continue
         for a in c.iterancestors(*CONTAINER_TAGS):
-            if a in protected:
+            if a in outer:
                 break
             counts[a] = counts.get(a, 0) + 1
-    found = {a for a, n in counts.items() if n >= 2 and _only_fields(a, n)}
+    # Inside the body, a block needs three labels each with its value: a data table whose header
+    # row is 标题 | 文号 | 发布日期 (a list of repealed documents) is content.
+    found = {a for a, n in counts.items() if n >= 2 and _only_fields(a, n)
+             and (a not in inner or sum(1 for v in parse_blocks([a], norm).values() if v) >= 3)}
     # the tightest element holding its labels: a page-wide wrapper (or a layout table) that holds
     # the same labels as a block inside it holds the document too
     tight = {a for a in found if not any(d in found and counts[d] == counts[a]

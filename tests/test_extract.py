@@ -139,6 +139,19 @@ def test_rule_hidden_by_stylesheet():
     assert doc.flags["junk_removed"]["hidden"] == 2
 
 
+def test_stylesheet_rules_that_hide_nothing_from_a_reader_keep_their_elements():
+    # look-alikes: a property whose name ends in 'visibility', a rule for narrow screens or print
+    # (the other copy of a responsive page stays), beside a farm hidden on every screen
+    head = ("<style>#page #content{-webkit-backface-visibility:hidden;backface-visibility:hidden}"
+            "@media (max-width:64em){.xwnr_txt{display:none}} @media print{.xwnr_txt{display:none}}"
+            "@media screen{.farm{display:none}}</style>")
+    doc = ex("<div id='page'><div id='content'>" + ARTICLE.format(mid="<div class='farm'>隐藏的链接农场</div>") +
+             "</div></div>", head=head)
+    assert "第一段" in doc.text and "第二段" in doc.text and "链接农场" not in doc.text
+    inline = ex(ARTICLE.format(mid="<p style='backface-visibility: hidden'>第三段:翻转效果的段落。</p>"))
+    assert "第三段" in inline.text
+
+
 def test_rule_random_id_tag_clusters():
     junk = '<sup id="gunxd"></sup><strike id="qk4g0"><small id="qk4g0"></small></strike><blockquote id="a1b2c"></blockquote>'
     doc = ex(junk + ARTICLE.format(mid=""))

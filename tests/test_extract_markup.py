@@ -31,6 +31,22 @@ def test_a_page_wide_wrapper_around_the_metadata_is_not_the_metadata_block():
     assert d.metadata["index_no"] == "000014349/2006-00213" and "000014349" not in d.text
 
 
+def test_a_metadata_table_inside_the_article_wrapper_is_read_and_leaves_the_text():
+    # a template that puts the 信息公开 table inside the article's own wrapper (id='zoom'), above the text
+    d = extract(page(f"<div id='zoom'>{META}{LETTER}</div>"), URL)
+    assert d.metadata["index_no"] == "000014349/2006-00213" and d.metadata["issuer"] == "国务院办公厅"
+    assert d.text.startswith("王超斌委员：") and "000014349" not in d.text
+    # look-alike: a data table in the text whose header row is made of label words
+    rows = [("标题", "文号", "发布日期"), ("关于加强科技计划管理的通知", "盘科发〔2015〕3号", "2015-03-02"),
+            ("关于印发专项资金管理办法的通知", "盘科发〔2016〕9号", "2016-06-18")]
+    table = "<table>" + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows) + "</table>"
+    repeal = ("<div id='zoom'><p>经清理，决定废止以下2件规范性文件，自公布之日起停止执行。</p>" + table +
+              "<p>盘锦市科学技术局</p></div>")
+    d = extract(page(repeal, "盘锦市科学技术局关于废止部分规范性文件的决定"), URL)
+    assert [c for r in rows for c in r] == [ln for ln in d.text.split("\n") if ln in {c for r in rows for c in r}]
+    assert d.metadata["doc_no"] is None
+
+
 def test_a_letter_in_a_layout_table_keeps_its_paragraphs_and_reply_facts():
     body = (f"<table width='724'><tr><td>{META}</td></tr></table><table><tr><td><table><tr><td id='c'>"
             f"<p style='text-align:center'><b>国务院办公厅对全国政协十届四次会议</b></p>"
