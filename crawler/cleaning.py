@@ -69,22 +69,24 @@ def _drop(el) -> None:
         el.drop_tree()
 
 
-def hidden_selectors(root) -> list:
-    """CSS selectors that <style> blocks hide (display:none, off-screen …) on every screen: a rule
-    under a viewport or print condition (@media (max-width:…)) hides the desktop or mobile copy
-    of a block, never both, so it hides nothing from a reader."""
-    out = []
+def hidden_selectors(root) -> tuple[list, list]:
+    """CSS selectors that <style> blocks hide (display:none, off-screen …): those hidden on every
+    screen, and those hidden under a viewport or print condition (@media (max-width:…)), which
+    hide the desktop or the mobile copy of a block, never both from a reader."""
+    always, conditional = [], []
     for style in root.iter("style"):
         for sel, body, conditions in css_rules(style.text or ""):
-            if HIDDEN_STYLE.search(body) and not any(_conditional(c) for c in conditions):
-                for s in sel.split(","):
-                    s = s.strip()
-                    if s and not s.startswith("@"):
-                        try:
-                            out.append(CSSSelector(s))
-                        except (SelectorError, ValueError, etree.XPathError):
-                            continue
-    return out
+            if not HIDDEN_STYLE.search(body):
+                continue
+            out = conditional if any(_conditional(c) for c in conditions) else always
+            for s in sel.split(","):
+                s = s.strip()
+                if s and not s.startswith("@"):
+                    try:
+                        out.append(CSSSelector(s))
+                    except (SelectorError, ValueError, etree.XPathError):
+                        continue
+    return always, conditional
 
 
 def _conditional(prelude: str) -> bool:
@@ -115,10 +117,15 @@ WITH_ID = etree.XPath("//*[@id]")
 
 
 def remove_hidden(root, junk: Counter) -> None:
-    """Inline- and stylesheet-hidden elements, the hidden attribute, 1-pixel marquees."""
-    doomed = []
-    for sel in hidden_selectors(root):      # an inline style that shows the element wins over the sheet
-        doomed += [e for e in sel(root) if e.tag not in ("html", "body") and not SHOWN_STYLE.search(e.get("style") or "")]
+    """Inline- and stylesheet-hidden elements, the hidden attribute, 1-pixel marquees; and of a
+    block a template prints twice (desktop and mobile copies, each hidden at some screen widths),
+    the copy whose text the page holds elsewhere."""
+    always, conditional = hidden_selectors(root)
+
+    def shown(e) -> bool:       # an inline style that shows the element wins over the sheet
+        return e.tag in ("html", "body") or bool(SHOWN_STYLE.search(e.get("style") or ""))
+
+    doomed = [e for sel in always for e in sel(root) if not shown(e)]
     for el in STYLED(root):
         style = el.get("style")
         if (style and HIDDEN_STYLE.search(style)) or el.get("hidden") is not None:
@@ -131,6 +138,14 @@ def remove_hidden(root, junk: Counter) -> None:
         if el.getparent() is not None and el.tag not in ("html", "body"):
             junk["hidden"] += 1
             _drop(el)
+    copies = list(dict.fromkeys(e for sel in conditional for e in sel(root) if not shown(e)))
+    page = WS.sub("", root.text_content()) if copies else ""
+    for el in sorted(copies, key=lambda e: -len(e.text_content())):    # outer copies before inner ones
+        text = WS.sub("", el.text_content())
+        if el.getparent() is not None and len(text) >= 20 and page.count(text) >= 2:
+            junk["hidden"] += 1
+            _drop(el)
+            page = WS.sub("", root.text_content())
 
 
 def remove_random_id_tags(root, junk: Counter) -> None:

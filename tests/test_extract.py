@@ -152,6 +152,17 @@ def test_stylesheet_rules_that_hide_nothing_from_a_reader_keep_their_elements():
     assert "第三段" in inline.text
 
 
+def test_a_block_printed_twice_for_desktop_and_mobile_comes_out_once():
+    head = "<style>@media (min-width:769px){.m{display:none}} @media (max-width:768px){.pc{display:none}}</style>"
+    meta = "<table><tr><td>发文字号：</td><td>盘政发〔2024〕5号</td></tr></table>"
+    body = f"<div class='pc'>{meta}{ARTICLE.format(mid='')}</div><div class='m'>{ARTICLE.format(mid='')}</div>"
+    lines = ex(body, head=head).text.split("\n")
+    assert [ln[:3] for ln in lines] == ["第一段", "第二段"]
+    # look-alike: a block hidden on narrow screens only, with no copy elsewhere, stays
+    alone = ex(f"<div class='pc'>{ARTICLE.format(mid='')}</div>", head=head)
+    assert [ln[:3] for ln in alone.text.split("\n")] == ["第一段", "第二段"]
+
+
 def test_rule_random_id_tag_clusters():
     junk = '<sup id="gunxd"></sup><strike id="qk4g0"><small id="qk4g0"></small></strike><blockquote id="a1b2c"></blockquote>'
     doc = ex(junk + ARTICLE.format(mid=""))
