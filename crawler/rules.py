@@ -11,7 +11,7 @@ from pathlib import Path
 from lxml import etree
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
-CODE_VERSION = "1"
+CODE_VERSION = "2"      # raised when a code change alters what the extractor outputs
 
 
 @dataclass(frozen=True)
