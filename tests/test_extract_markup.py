@@ -47,6 +47,16 @@ def test_a_metadata_table_inside_the_article_wrapper_is_read_and_leaves_the_text
     assert d.metadata["doc_no"] is None
 
 
+def test_other_templates_label_spellings_are_read():
+    meta = ("<table class='xxgk'><tr><td>索引号：</td><td>11330000002482870P/2024-123456</td><td>发布机关：</td>"
+            "<td>浙江省科学技术厅</td></tr><tr><td>生成日期：</td><td>2024-03-08</td><td>时效性：</td><td>有效</td></tr>"
+            "<tr><td>文号：</td><td>浙科发〔2024〕12号</td><td>公开方式：</td><td>主动公开</td></tr></table>")
+    d = extract(page(f"{meta}<div>{LETTER}</div>"), URL)
+    assert (d.metadata["issuer"], d.metadata["written_date"], d.metadata["validity"]) == (
+        "浙江省科学技术厅", "2024-03-08", "valid")
+    assert "浙科发" not in d.text and d.text.startswith("王超斌委员：")
+
+
 def test_a_letter_in_a_layout_table_keeps_its_paragraphs_and_reply_facts():
     body = (f"<table width='724'><tr><td>{META}</td></tr></table><table><tr><td><table><tr><td id='c'>"
             f"<p style='text-align:center'><b>国务院办公厅对全国政协十届四次会议</b></p>"
