@@ -147,15 +147,16 @@ def _extract_parts(parts: list[bytes], url: str, encoding: str | None) -> Docume
 
 def _extract_file(body: bytes, url: str, fmt: str, ocr: bool) -> Document:
     """An attachment as a document: its text lines, the title its properties give (else its
-    first line), and its format. A file with no text (a scan) keeps its bytes' hash in its
-    metadata, so a new scan is still a new version."""
+    first line), and its format. A file with pages no text shows (a scan, a scanned annex) keeps
+    its bytes' hash in its metadata, so a new scan is still a new version."""
     import hashlib
     title, lines, facts = A.read(body, fmt, ocr)
     if title and (title.lower() in ("untitled", "无标题") or title.lower().endswith((".doc", ".docx", ".wps"))):
         title = None
     title = title or (lines[0][:120] if lines else urlsplit(url).path.rsplit("/", 1)[-1])
     text = "\n".join(lines)
-    meta = {} if text else {"sha256": hashlib.sha256(body).hexdigest()}
+    unread = not text or facts.get("needs_ocr")     # pages no text shows: only the bytes tell a new scan
+    meta = {"sha256": hashlib.sha256(body).hexdigest()} if unread else {}
     flags = dict(facts, format=fmt, no_main_text=not text)
     script = script_of(text)
     simplified = C.t2s().convert(text) if script == "traditional" else text

@@ -84,8 +84,10 @@ def test_a_scanned_page_is_flagged_by_number_and_a_sealed_page_is_not():
     mixed, _ = extract_or_error(files.make("pdf", "答复函", LINES, "mixed"), url)     # page 2: a scan under "- 2 -"
     assert mixed.flags["needs_ocr"] and mixed.flags["needs_ocr_pages"] == [2]
     assert mixed.text.splitlines()[0] == LINES[0]
+    resigned, _ = extract_or_error(files.make("pdf", "答复函", LINES[:2], "mixed"), url)    # another scanned page
+    assert resigned.text == mixed.text and resigned.metadata["sha256"] != mixed.metadata["sha256"]
     sealed, _ = extract_or_error(files.make("pdf", "答复函", LINES, "sealed"), url)   # page 2: signer, date, a seal
-    assert "needs_ocr" not in sealed.flags and sealed.flags["pages"] == 2
+    assert "needs_ocr" not in sealed.flags and sealed.flags["pages"] == 2 and "sha256" not in sealed.metadata
     assert sealed.text.splitlines()[-2:] == ["盘锦市科学技术局", "2024年5月6日"]
 
 
