@@ -414,8 +414,8 @@ def _zip(body: bytes, ocr: bool):
             else:
                 _, got, facts = read(data, fmt, ocr)
                 needs_ocr = needs_ocr or bool(facts.get("needs_ocr"))
-        except FileError as e:
-            member["error"] = str(e)
+        except Exception as e:      # noqa: BLE001 - one unreadable member must not lose the others
+            member["error"] = str(e) if isinstance(e, FileError) else f"{type(e).__name__}: {e}"[:300]
             continue
         lines += [name, *got]
     facts = {"members": members}
@@ -425,13 +425,20 @@ def _zip(body: bytes, ocr: bool):
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
-    """A member's name: UTF-8 when its flag says so, else the bytes Windows wrote (GBK)."""
+    """A member's name: UTF-8 when its flag says so; without it, UTF-8 if the bytes are, else the
+    GBK that Windows writes (GB 18030 decodes nearly any bytes, so it comes last)."""
     name = info.filename
     if not info.flag_bits & 0x800:
         try:
-            name = name.encode("cp437").decode("gb18030")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
+            raw = name.encode("cp437")
+        except UnicodeEncodeError:
+            return name.rsplit("/", 1)[-1]
+        for enc in ("utf-8", "gb18030"):
+            try:
+                name = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
     return name.rsplit("/", 1)[-1]
 
 

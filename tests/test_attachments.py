@@ -98,16 +98,18 @@ def test_a_text_layer_of_unmapped_font_codes_is_dropped_and_flagged():
     assert A._garbled("¸ÃÎÄ¼þ¹ØÓÚ¼ÓÇ¿¿Æ¼¼´´ÐÂ")                                      # GBK bytes read as Latin-1
 
 
-def zipped(members: dict[str, bytes], utf8_names: bool = False) -> bytes:
-    """A zip as Windows tools write it: member names in GBK without the UTF-8 flag."""
-    class GbkName(zipfile.ZipInfo):
+def zipped(members: dict[str, bytes], names: str | None = "gbk") -> bytes:
+    """A zip with member names in ``names`` and no UTF-8 flag, as Windows tools write GBK (None:
+    UTF-8 with the flag, as zipfile writes)."""
+
+    class Named(zipfile.ZipInfo):
         def _encodeFilenameFlags(self):
-            return self.filename.encode("gbk"), self.flag_bits
+            return self.filename.encode(names), self.flag_bits
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         for name, data in members.items():
-            info = (zipfile.ZipInfo if utf8_names else GbkName)(name)
+            info = (Named if names else zipfile.ZipInfo)(name)
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, data)
     return out.getvalue()
@@ -128,15 +130,19 @@ def test_a_zip_of_annexes_is_read_member_by_member_under_their_names():
         ("附件1：项目清单.xlsx", "xlsx"), ("答复函.pdf", "pdf"), ("说明.txt", "txt"), ("签字页.jpg", "image"),
         ("旧版.rar", "rar")]
     assert d.flags["needs_ocr"]                   # the scanned signature page
-    plain = zipped({"a.docx": files.make("docx", "答复函", LINES[:2])}, utf8_names=True)   # look-alike: UTF-8 names
-    d, _ = extract_or_error(plain, "http://www.example.gov.cn/up/a.zip")
-    assert d.text.splitlines()[:2] == ["a.docx", LINES[0]] and "needs_ocr" not in d.flags
+    for names in (None, "utf-8"):       # look-alikes: UTF-8 names, with the flag and without
+        plain = zipped({"答复.docx": files.make("docx", "答复函", LINES[:2])}, names)
+        d, _ = extract_or_error(plain, "http://www.example.gov.cn/up/a.zip")
+        assert d.text.splitlines()[:2] == ["答复.docx", LINES[0]] and "needs_ocr" not in d.flags
+    d, _ = extract_or_error(zipped({"签字页.png": b"\x89PNG" + bytes(40), "答复.txt": "特此函复。".encode()}),
+                            "http://www.example.gov.cn/up/a.zip", ocr=True)    # an image that is no image
+    assert d.text.splitlines() == ["答复.txt", "特此函复。"] and "error" in d.flags["members"][0]
 
 
 def test_archives_that_cannot_be_read_are_errors_that_say_so():
     d, err = extract_or_error(b"Rar!\x1a\x07\x01\x00" + bytes(200), "http://www.example.gov.cn/up/a.rar")
     assert d is None and "RAR archive: no reader here" in err
-    bomb = zipped({"a.txt": b"0" * (A.ZIP_LIMIT + 1)}, utf8_names=True)
+    bomb = zipped({"a.txt": b"0" * (A.ZIP_LIMIT + 1)})
     d, err = extract_or_error(bomb, "http://www.example.gov.cn/up/a.zip")
     assert d is None and "unpacks to over" in err
     assert zipfile.is_zipfile(io.BytesIO(bomb)) and len(bomb) < 500_000
