@@ -11,8 +11,8 @@ whatever order the shards come in. Bodies are stored once, by hash.
 """
 from __future__ import annotations
 
-import json
 import os
+from dataclasses import fields
 from pathlib import Path
 
 from .store import Archive, ArchiveError, Content, now
@@ -99,14 +99,14 @@ def _document(s: Archive, f: dict) -> Content | None:
     """The content a 200 fetch gave: its own version, else the version in effect at that time."""
     if f["http_status"] != 200 or f["outcome"] not in ("new_version", "unchanged"):
         return None
-    row = s.conn.execute(
+    rows = list(s.db.query(
         "SELECT title, text, text_simplified, published_date, metadata, reply, attachments, flags, extractor_version "
         "FROM versions WHERE document_id = ? AND status = 'active' AND (id = ? OR fetched_at <= ?) "
         "ORDER BY id = ? DESC, number DESC LIMIT 1",
-        (f["document_id"], f["version_id"], f["fetched_at"], f["version_id"])).fetchone()
-    if row is None:
+        [f["document_id"], f["version_id"], f["fetched_at"], f["version_id"]]))
+    if not rows:
         return None
-    title, text, simplified, published, metadata, reply, attachments, flags, version = row
-    load = lambda x, empty: json.loads(x) if x else empty
-    return Content(title, text or "", simplified or text or "", published, load(metadata, {}), load(reply, None),
-                          load(attachments, []), load(flags, {}), version or "")
+    v = Archive._version_dict(rows[0])
+    return Content(**{k.name: v[k.name] for k in fields(Content)} | {
+        "text": v["text"] or "", "text_simplified": v["text_simplified"] or v["text"] or "",
+        "extractor_version": v["extractor_version"] or ""})

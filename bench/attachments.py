@@ -5,9 +5,10 @@
 Files are written by the replica's generators (seeds/replica/files.py) at realistic sizes: a
 three-page letter or policy for the text formats, a 300-row table for the spreadsheets. Each
 format is read by govarchive's extractor (the same call the crawl's workers make) in rounds; the
-best round counts. The archive figure crawls every replica portal twice into fresh archives, once
-with ATTACHMENTS_ENABLED=False, and compares the two files after VACUUM. Writes the section
-between the "attachments" markers of bench/README.md and the "attachments" key of results.json.
+best round counts. The archive figure crawls every replica portal twice into fresh archives
+(bench/crawl_all.py), once with ATTACHMENTS_ENABLED=False, and compares the two files after
+VACUUM. Writes the section between the "attachments" markers of bench/README.md and the
+"attachments" key of results.json.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from seeds.replica import files, site
 ROOT = Path(__file__).resolve().parent.parent
 FILES_PER_FORMAT = 20
 ROUNDS = 3
-PORTALS = ("panjin", "shuangtaizi", "chongqing_kjj", "linyi_kjj", "linyi_fgw", "suzhou_kjj")
 
 
 def corpus(fmt: str, rng: random.Random) -> list[tuple[bytes, str]]:
@@ -79,11 +79,9 @@ def bench_archive(work: Path) -> dict:
     try:
         for on in (False, True):
             db = work / f"{'with' if on else 'without'}.db"
-            t = time.perf_counter()
-            for p in PORTALS:
-                subprocess.run([sys.executable, "-m", "scrapy", "crawl", p, "-s", f"REPLICA={srv.url}", "-s",
-                                f"ARCHIVE_DB={db}", "-s", "LOG_LEVEL=ERROR", "-s", f"ATTACHMENTS_ENABLED={on}"],
-                               cwd=ROOT, check=True, capture_output=True)
+            t = time.perf_counter()     # every portal, in one Scrapy process
+            subprocess.run([sys.executable, "-m", "bench.crawl_all", srv.url, str(db), f"ATTACHMENTS_ENABLED={on}"],
+                           cwd=ROOT, check=True, capture_output=True)
             seconds = time.perf_counter() - t
             c = sqlite3.connect(db)
             files_n, raw, stored = c.execute(

@@ -138,10 +138,9 @@ def remove_hidden(root, junk: Counter) -> None:
         if el.getparent() is not None and el.tag not in ("html", "body"):
             junk["hidden"] += 1
             _drop(el)
-    copies = list(dict.fromkeys(e for sel in conditional for e in sel(root) if not shown(e)))
+    copies = {e: WS.sub("", e.text_content()) for sel in conditional for e in sel(root) if not shown(e)}
     page = WS.sub("", root.text_content()) if copies else ""
-    for el in sorted(copies, key=lambda e: -len(e.text_content())):    # outer copies before inner ones
-        text = WS.sub("", el.text_content())
+    for el, text in sorted(copies.items(), key=lambda c: -len(c[1])):    # outer copies before inner ones
         if el.getparent() is not None and len(text) >= 20 and page.count(text) >= 2:
             junk["hidden"] += 1
             _drop(el)

@@ -61,8 +61,8 @@ def extract(body: bytes | str, url: str, encoding: str | None = None, ocr: bool 
     """Extract one page. ``encoding`` is the HTTP charset (or a Content-Type value) if known.
     A body of several parts joined by PART_MARK (an article a CMS split over pages, archived
     together) is one document: its parts' texts in order, title and metadata from the first.
-    An attachment (PDF, Word, WPS, spreadsheet, OFD) is read by its format's reader; ``ocr``:
-    a scanned PDF's images go to Tesseract."""
+    An attachment (PDF, Word, WPS, spreadsheet, OFD, ZIP) is read by its format's reader; ``ocr``:
+    scanned pages go to Tesseract."""
     if isinstance(body, bytes):
         fmt = A.sniff(body, url)
         claimed = A.claimed(url, encoding) if fmt is None else None

@@ -70,9 +70,9 @@ REVISIT_FACTOR = 0.5
 
 SPIDER_MIDDLEWARES = {"crawler.middlewares.RevisitPolicyMiddleware": 550}
 
-# Attachments (附件: PDF, DOC/DOCX, WPS, XLS/XLSX, OFD) linked from archived pages are fetched on the
-# same crawl and archived as documents of kind "attachment", up to ATTACHMENT_MAXSIZE bytes each.
-# ATTACHMENT_OCR: scanned PDFs (no text layer, flagged needs_ocr) are read by Tesseract
+# Attachments (附件: PDF, DOC/DOCX, WPS, XLS/XLSX, OFD, ZIP) linked from archived pages are fetched on
+# the same crawl and archived as documents of kind "attachment", up to ATTACHMENT_MAXSIZE bytes each.
+# ATTACHMENT_OCR: scanned pages (no text layer, flagged needs_ocr) are read by Tesseract
 # (apt install tesseract-ocr tesseract-ocr-chi-sim).
 ATTACHMENTS_ENABLED = True
 ATTACHMENT_MAXSIZE = 50 * 1024 * 1024

@@ -210,8 +210,8 @@ class Handler(BaseHTTPRequestHandler):
     def _log(self, t0: float, host: str, path: str, status: int, **extra) -> None:
         """One request: its host, when it started and ended, and the crawl job its User-Agent names."""
         job = re.search(r"\bjob/(\S+)", self.headers.get("User-Agent") or "")
-        self._entry = ({"host": host, "path": path, "method": self.command, "status": status, "t0": t0,
-                               "t": time.time(), "job": job.group(1) if job else None, **extra})
+        self._entry = {"host": host, "path": path, "method": self.command, "status": status, "t0": t0,
+                       "t": time.time(), "job": job.group(1) if job else None, **extra}
 
     def _not_modified(self, page) -> bool:
         inm = self.headers.get("If-None-Match")
